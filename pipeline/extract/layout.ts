@@ -1,0 +1,213 @@
+/**
+ * Layout analysis on one page: text runs → chunks (runs that touch on one
+ * baseline, so words pdf.js split mid-word are whole again) → lines, and the
+ * page's column structure for reading order.
+ */
+import type { RawPage, Rule, TextRun } from './pdf.js';
+import { isCjk } from './text.js';
+
+export interface Box {
+  x0: number;
+  x1: number;
+  top: number;
+  bottom: number;
+}
+
+export interface Chunk extends Box {
+  text: string;
+  size: number;
+  page: number;
+}
+
+export interface Line extends Box {
+  text: string;
+  chunks: Chunk[];
+  size: number;
+  page: number;
+  /** Reading-order column index on the page (0 = left). */
+  column: number;
+}
+
+export interface PageLayout {
+  page: number;
+  width: number;
+  height: number;
+  chunks: Chunk[];
+  lines: Line[];
+  rules: Rule[];
+  /** x coordinates splitting the page into reading columns (empty for one column). */
+  gutters: number[];
+}
+
+export const midY = (b: Box) => (b.top + b.bottom) / 2;
+export const midX = (b: Box) => (b.x0 + b.x1) / 2;
+
+function joinText(a: string, b: string, gap: number, size: number): string {
+  const last = a.at(-1) ?? '';
+  const first = b[0] ?? '';
+  if (/\s$/u.test(a) || /^\s/u.test(b)) return a + b;
+  const needsSpace = gap > size * 0.2 && !(isCjk(last) && isCjk(first));
+  return needsSpace || gap > size * 0.9 ? `${a} ${b}` : a + b;
+}
+
+/** Merge runs that sit on one baseline and touch (gap below 0.4 em) into chunks. */
+export function buildChunks(runs: TextRun[], page: number, rules: Rule[] = []): Chunk[] {
+  const vRules = rules.filter((r) => r.dir === 'v');
+  const ruleBetween = (a: number, b: number, top: number, bottom: number) =>
+    vRules.some((r) => r.at > a - 0.5 && r.at < b + 0.5 && r.from < bottom && r.to > top);
+  const sorted = [...runs].sort((a, b) => a.bottom - b.bottom || a.x0 - b.x0);
+  // Group by baseline first.
+  const rows: TextRun[][] = [];
+  for (const r of sorted) {
+    const row = rows.at(-1);
+    const ref = row?.[0];
+    if (row && ref && Math.abs(ref.bottom - r.bottom) <= Math.min(ref.size, r.size) * 0.3) row.push(r);
+    else rows.push([r]);
+  }
+  const chunks: Chunk[] = [];
+  for (const row of rows) {
+    row.sort((a, b) => a.x0 - b.x0);
+    let cur: Chunk | null = null;
+    for (const r of row) {
+      const size = r.size;
+      if (
+        cur &&
+        r.x0 - cur.x1 < Math.max(cur.size, size) * 0.4 &&
+        r.x0 - cur.x1 > -Math.max(cur.size, size) * 0.6 &&
+        !ruleBetween(Math.min(cur.x1, r.x0), Math.max(cur.x1, r.x0), r.top, r.bottom)
+      ) {
+        cur.text = joinText(cur.text, r.text, r.x0 - cur.x1, size);
+        cur.x1 = Math.max(cur.x1, r.x1);
+        cur.top = Math.min(cur.top, r.top);
+        cur.bottom = Math.max(cur.bottom, r.bottom);
+        cur.size = Math.max(cur.size, size);
+      } else {
+        if (cur) chunks.push(cur);
+        cur = { text: r.text, x0: r.x0, x1: r.x1, top: r.top, bottom: r.bottom, size, page };
+      }
+    }
+    if (cur) chunks.push(cur);
+  }
+  for (const c of chunks) c.text = c.text.replace(/\s+/gu, ' ').trim();
+  return chunks.filter((c) => c.text.length > 0);
+}
+
+/**
+ * Find vertical gutters: x positions no chunk crosses, with substantial text on
+ * both sides over a good part of the page height (two-column layouts).
+ */
+export function findGutters(chunks: Chunk[], width: number): number[] {
+  if (chunks.length < 10) return [];
+  const narrow = chunks.filter((c) => c.x1 - c.x0 < width * 0.45);
+  const lo = width * 0.25;
+  const hi = width * 0.75;
+  const step = 2;
+  const free: boolean[] = [];
+  // A gutter may be crossed by a page number or a footer, not by body text.
+  const tolerance = Math.max(1, Math.floor(chunks.length * 0.01));
+  for (let x = lo; x <= hi; x += step) free.push(narrow.filter((c) => c.x0 < x && c.x1 > x).length <= tolerance);
+  let best: [number, number] | null = null;
+  let start = -1;
+  for (let i = 0; i <= free.length; i++) {
+    if (i < free.length && free[i]) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      const a = lo + start * step;
+      const b = lo + (i - 1) * step;
+      if (!best || b - a > best[1] - best[0]) best = [a, b];
+      start = -1;
+    }
+  }
+  if (!best || best[1] - best[0] < 10) return [];
+  const g = (best[0] + best[1]) / 2;
+  const left = narrow.filter((c) => c.x1 <= g);
+  const right = narrow.filter((c) => c.x0 >= g);
+  const span = (cs: Chunk[]) => (cs.length ? Math.max(...cs.map((c) => c.bottom)) - Math.min(...cs.map((c) => c.top)) : 0);
+  const allSpan = span(narrow) || 1;
+  if (left.length < 5 || right.length < 5 || span(left) < allSpan * 0.4 || span(right) < allSpan * 0.4) return [];
+  // Chunks crossing the gutter must be rare (page headers and footers only).
+  const crossing = chunks.filter((c) => c.x0 < g && c.x1 > g).length;
+  if (crossing > chunks.length * 0.05) return [];
+  return [g];
+}
+
+/** Group chunks into lines within each column, in reading order. */
+export function buildLines(chunks: Chunk[], gutters: number[], page: number): Line[] {
+  const colOf = (c: Chunk) => {
+    let col = 0;
+    for (const g of gutters) if (midX(c) > g) col++;
+    return col;
+  };
+  const byCol = new Map<number, Chunk[]>();
+  for (const c of chunks) {
+    const k = colOf(c);
+    const list = byCol.get(k) ?? [];
+    list.push(c);
+    byCol.set(k, list);
+  }
+  const lines: Line[] = [];
+  for (const col of [...byCol.keys()].sort((a, b) => a - b)) {
+    const cs = byCol.get(col)!.sort((a, b) => midY(a) - midY(b) || a.x0 - b.x0);
+    const group: Chunk[][] = [];
+    for (const c of cs) {
+      const g = group.at(-1);
+      const ref = g?.[0];
+      if (g && ref && Math.abs(midY(ref) - midY(c)) <= Math.min(ref.size, c.size) * 0.45) g.push(c);
+      else group.push([c]);
+    }
+    for (const g of group) {
+      g.sort((a, b) => a.x0 - b.x0);
+      let text = g[0]!.text;
+      for (let i = 1; i < g.length; i++) text = joinText(text, g[i]!.text, g[i]!.x0 - g[i - 1]!.x1, g[i]!.size);
+      lines.push({
+        text,
+        chunks: g,
+        x0: Math.min(...g.map((c) => c.x0)),
+        x1: Math.max(...g.map((c) => c.x1)),
+        top: Math.min(...g.map((c) => c.top)),
+        bottom: Math.max(...g.map((c) => c.bottom)),
+        size: Math.max(...g.map((c) => c.size)),
+        page,
+        column: col,
+      });
+    }
+  }
+  return lines;
+}
+
+/** Merge collinear, overlapping or touching rules (Word draws each cell edge separately). */
+export function mergeRules(rules: Rule[]): Rule[] {
+  const out: Rule[] = [];
+  for (const dir of ['h', 'v'] as const) {
+    const rs = rules.filter((r) => r.dir === dir).sort((a, b) => a.at - b.at || a.from - b.from);
+    const groups: Rule[][] = [];
+    for (const r of rs) {
+      const g = groups.at(-1);
+      if (g && Math.abs(g[0]!.at - r.at) <= 1.5) g.push(r);
+      else groups.push([r]);
+    }
+    for (const g of groups) {
+      const at = g.reduce((s, r) => s + r.at, 0) / g.length;
+      const segs = g.map((r) => [r.from, r.to] as [number, number]).sort((a, b) => a[0] - b[0]);
+      let cur = segs[0]!;
+      for (let i = 1; i < segs.length; i++) {
+        const s = segs[i]!;
+        if (s[0] <= cur[1] + 2) cur = [cur[0], Math.max(cur[1], s[1])];
+        else {
+          out.push({ dir, at, from: cur[0], to: cur[1] });
+          cur = s;
+        }
+      }
+      out.push({ dir, at, from: cur[0], to: cur[1] });
+    }
+  }
+  return out;
+}
+
+export function layoutPage(raw: RawPage): PageLayout {
+  const rules = mergeRules(raw.rules);
+  const chunks = buildChunks(raw.runs, raw.page, rules);
+  const gutters = findGutters(chunks, raw.width);
+  const lines = buildLines(chunks, gutters, raw.page);
+  return { page: raw.page, width: raw.width, height: raw.height, chunks, lines, rules, gutters };
+}

@@ -1,0 +1,277 @@
+/**
+ * Reads a PDF with pdf.js: for every page, the positioned text runs and the
+ * ruling lines (thin filled rectangles and stroked axis-parallel segments from
+ * the operator list). Coordinates are PDF points with the origin at the top-left
+ * of the (rotated) page, y growing downwards.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { getDocument, OPS, Util } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
+import { normalizeText } from './text.js';
+
+export interface TextRun {
+  text: string;
+  x0: number;
+  x1: number;
+  top: number;
+  bottom: number;
+  /** Font size in points. */
+  size: number;
+  font: string;
+}
+
+export interface Rule {
+  /** h: horizontal (y fixed), v: vertical (x fixed). */
+  dir: 'h' | 'v';
+  /** Fixed coordinate. */
+  at: number;
+  from: number;
+  to: number;
+}
+
+export interface RawPage {
+  page: number;
+  width: number;
+  height: number;
+  runs: TextRun[];
+  rules: Rule[];
+}
+
+export interface RawDocument {
+  pageCount: number;
+  pages: RawPage[];
+  info: { title: string | null; producer: string | null; creator: string | null };
+}
+
+export class PdfInputError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'PdfInputError';
+  }
+}
+
+const require = createRequire(import.meta.url);
+const PDFJS_DIR = dirname(require.resolve('pdfjs-dist/package.json'));
+
+/** Options for reading untrusted PDFs: bytes only, no eval, no XFA, local CMaps and fonts. */
+function loadOptions(data: Uint8Array) {
+  return {
+    data,
+    isEvalSupported: false,
+    enableXfa: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    stopAtErrors: false,
+    verbosity: 0,
+    cMapUrl: join(PDFJS_DIR, 'cmaps') + '/',
+    cMapPacked: true,
+    standardFontDataUrl: join(PDFJS_DIR, 'standard_fonts') + '/',
+    wasmUrl: join(PDFJS_DIR, 'wasm') + '/',
+  };
+}
+
+export async function openPdf(data: Uint8Array): Promise<PDFDocumentProxy> {
+  try {
+    return await getDocument(loadOptions(data)).promise;
+  } catch (err) {
+    const name = (err as { name?: string }).name ?? '';
+    const msg = (err as Error).message ?? String(err);
+    if (name === 'PasswordException') throw new PdfInputError('the PDF is encrypted with a password', 'ask the publisher for an unprotected copy');
+    if (name === 'InvalidPDFException') throw new PdfInputError(`not a valid PDF (${msg})`, 'check that the download is complete and really a PDF');
+    throw new PdfInputError(`the PDF cannot be opened (${msg})`, 'the file may be truncated or damaged; download it again');
+  }
+}
+
+type Matrix = [number, number, number, number, number, number];
+const IDENTITY: Matrix = [1, 0, 0, 1, 0, 0];
+/** Thicker than this (pt) a filled rectangle is a shaded area, not a line. */
+const MAX_RULE_THICKNESS = 3;
+/** Shorter than this (pt) a segment is a glyph part or a tick, not a table rule. */
+const MIN_RULE_LENGTH = 4;
+
+const PAINT_STROKE = new Set<number>([OPS.stroke, OPS.closeStroke]);
+const PAINT_FILL = new Set<number>([OPS.fill, OPS.eoFill]);
+const PAINT_BOTH = new Set<number>([OPS.fillStroke, OPS.eoFillStroke, OPS.closeFillStroke, OPS.closeEOFillStroke]);
+
+// pdf.js 5 path opcodes inside constructPath (DrawOPS).
+const D_MOVE = 0, D_LINE = 1, D_CURVE = 2, D_QUAD = 3, D_CLOSE = 4;
+
+function apply(m: Matrix, x: number, y: number): [number, number] {
+  return [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
+}
+
+function isWhite(color: string | null): boolean {
+  return color !== null && /^#?f[a-f0-9]f[a-f0-9]f[a-f0-9]$/i.test(color) && color.toLowerCase() >= '#f0f0f0';
+}
+
+/** Extract ruling lines from a page's operator list. */
+async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<Rule[]> {
+  const ops = await page.getOperatorList({ intent: 'display', annotationMode: 0 });
+  const rules: Rule[] = [];
+  let ctm: Matrix = IDENTITY;
+  const stack: Matrix[] = [];
+  let fill: string | null = null;
+  let stroke: string | null = null;
+  const colorStack: Array<[string | null, string | null]> = [];
+
+  const addSegment = (ax: number, ay: number, bx: number, by: number) => {
+    const [x1, y1] = apply(viewport, ...apply(ctm, ax, ay));
+    const [x2, y2] = apply(viewport, ...apply(ctm, bx, by));
+    if (Math.abs(y1 - y2) < 0.5 && Math.abs(x1 - x2) >= MIN_RULE_LENGTH) {
+      rules.push({ dir: 'h', at: (y1 + y2) / 2, from: Math.min(x1, x2), to: Math.max(x1, x2) });
+    } else if (Math.abs(x1 - x2) < 0.5 && Math.abs(y1 - y2) >= MIN_RULE_LENGTH) {
+      rules.push({ dir: 'v', at: (x1 + x2) / 2, from: Math.min(y1, y2), to: Math.max(y1, y2) });
+    }
+  };
+  const addFilledRect = (pts: Array<[number, number]>) => {
+    const dev = pts.map(([x, y]) => apply(viewport, ...apply(ctm, x, y)));
+    const xs = dev.map((p) => p[0]);
+    const ys = dev.map((p) => p[1]);
+    const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+    const w = x1 - x0, h = y1 - y0;
+    if (h <= MAX_RULE_THICKNESS && w >= MIN_RULE_LENGTH) rules.push({ dir: 'h', at: (y0 + y1) / 2, from: x0, to: x1 });
+    else if (w <= MAX_RULE_THICKNESS && h >= MIN_RULE_LENGTH) rules.push({ dir: 'v', at: (x0 + x1) / 2, from: y0, to: y1 });
+  };
+
+  for (let i = 0; i < ops.fnArray.length; i++) {
+    const fn = ops.fnArray[i];
+    const args = ops.argsArray[i] as unknown[];
+    switch (fn) {
+      case OPS.save:
+        stack.push(ctm);
+        colorStack.push([fill, stroke]);
+        break;
+      case OPS.restore:
+        ctm = stack.pop() ?? IDENTITY;
+        [fill, stroke] = colorStack.pop() ?? [null, null];
+        break;
+      case OPS.transform:
+        ctm = Util.transform(ctm, args as Matrix) as Matrix;
+        break;
+      case OPS.paintFormXObjectBegin:
+        stack.push(ctm);
+        if (Array.isArray(args[0])) ctm = Util.transform(ctm, args[0] as Matrix) as Matrix;
+        break;
+      case OPS.paintFormXObjectEnd:
+        ctm = stack.pop() ?? IDENTITY;
+        break;
+      case OPS.setFillRGBColor:
+        fill = typeof args[0] === 'string' ? args[0] : null;
+        break;
+      case OPS.setStrokeRGBColor:
+        stroke = typeof args[0] === 'string' ? args[0] : null;
+        break;
+      case OPS.constructPath: {
+        const paint = args[0] as number;
+        const doStroke = PAINT_STROKE.has(paint) || PAINT_BOTH.has(paint);
+        const doFill = PAINT_FILL.has(paint) || PAINT_BOTH.has(paint);
+        if (!doStroke && !doFill) break;
+        if (doStroke && !doFill && isWhite(stroke)) break;
+        if (doFill && !doStroke && isWhite(fill)) break;
+        const data = (args[1] as ArrayLike<number>[] | null)?.[0];
+        if (!data) break;
+        // Split into sub-paths of points; curves make a sub-path non-rectilinear.
+        let sub: Array<[number, number]> = [];
+        let curved = false;
+        const flush = () => {
+          if (sub.length >= 2 && !curved) {
+            const isRect =
+              (sub.length === 4 || sub.length === 5) &&
+              sub.every(([x, y], k) => {
+                const [nx, ny] = sub[(k + 1) % sub.length]!;
+                return Math.abs(x - nx) < 0.01 || Math.abs(y - ny) < 0.01;
+              });
+            if (doFill && isRect) addFilledRect(sub);
+            else if (doStroke) for (let k = 1; k < sub.length; k++) addSegment(...sub[k - 1]!, ...sub[k]!);
+            if (doStroke && isRect && sub.length === 4) addSegment(...sub[3]!, ...sub[0]!);
+          }
+          sub = [];
+          curved = false;
+        };
+        let k = 0;
+        while (k < data.length) {
+          const op = data[k++];
+          if (op === D_MOVE) {
+            flush();
+            sub.push([data[k]!, data[k + 1]!]);
+            k += 2;
+          } else if (op === D_LINE) {
+            sub.push([data[k]!, data[k + 1]!]);
+            k += 2;
+          } else if (op === D_CURVE) {
+            curved = true;
+            k += 6;
+          } else if (op === D_QUAD) {
+            curved = true;
+            k += 4;
+          } else if (op === D_CLOSE) {
+            if (sub.length > 0 && doStroke && !doFill) {
+              const first = sub[0]!;
+              const last = sub[sub.length - 1]!;
+              if (first[0] !== last[0] || first[1] !== last[1]) sub.push(first);
+            }
+          } else break;
+        }
+        flush();
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return rules;
+}
+
+/** Read one page: text runs (normalised) and ruling lines. */
+export async function readPage(doc: PDFDocumentProxy, pageNo: number, withRules = true): Promise<RawPage> {
+  const page = await doc.getPage(pageNo);
+  const vp = page.getViewport({ scale: 1 });
+  const vt = vp.transform as Matrix;
+  const content = await page.getTextContent({ includeMarkedContent: false, disableNormalization: true });
+  const runs: TextRun[] = [];
+  for (const item of content.items) {
+    if (!('str' in item) || item.str.length === 0) continue;
+    const text = normalizeText(item.str);
+    if (text.trim().length === 0) continue;
+    const m = Util.transform(vt, item.transform as Matrix) as Matrix;
+    const size = Math.hypot(m[2], m[3]) || Math.hypot(m[0], m[1]);
+    if (!(size > 0.5) || !Number.isFinite(m[4]) || !Number.isFinite(m[5])) continue;
+    // Horizontal text only: vertical writing is not used in these tables.
+    const scaleX = Math.hypot(item.transform[0] as number, item.transform[1] as number) || size;
+    const width = item.width > 0 ? item.width * (size / scaleX) : size * text.length * 0.5;
+    const baseline = m[5];
+    runs.push({
+      text,
+      x0: m[4],
+      x1: m[4] + Math.max(width, size * 0.3),
+      top: baseline - size * 0.88,
+      bottom: baseline + size * 0.12,
+      size,
+      font: item.fontName,
+    });
+  }
+  const rules = withRules ? await readRules(page, vt) : [];
+  const result: RawPage = { page: pageNo, width: vp.width, height: vp.height, runs, rules };
+  page.cleanup();
+  return result;
+}
+
+export async function readDocument(data: Uint8Array, opts: { maxPages?: number } = {}): Promise<RawDocument> {
+  const doc = await openPdf(data);
+  try {
+    const meta = await doc.getMetadata().catch(() => null);
+    const infoRec = (meta?.info ?? {}) as Record<string, unknown>;
+    const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
+    const count = doc.numPages;
+    const limit = Math.min(count, opts.maxPages ?? count);
+    const pages: RawPage[] = [];
+    for (let p = 1; p <= limit; p++) pages.push(await readPage(doc, p));
+    return { pageCount: count, pages, info: { title: str(infoRec.Title), producer: str(infoRec.Producer), creator: str(infoRec.Creator) } };
+  } finally {
+    await doc.destroy();
+  }
+}
