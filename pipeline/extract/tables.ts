@@ -48,6 +48,16 @@ export interface ExtractedNumericTable {
   rows: NumericTableRow[];
   /** Structural problems noticed while reading the table. */
   issues: string[];
+  /** Page areas the table covers (header included). */
+  regions: Region[];
+}
+
+export interface Region {
+  page: number;
+  x0: number;
+  x1: number;
+  top: number;
+  bottom: number;
 }
 
 export interface KpiTableRow {
@@ -69,6 +79,7 @@ export interface ExtractedKpiTable {
   progressYearLabel: string | null;
   rows: KpiTableRow[];
   issues: string[];
+  regions: Region[];
 }
 
 export const YEAR_LABEL_RE = /^(?:H|平成)\s*(\d{1,2}|元)(?:年度?)?$|^(?:R|令和)\s*(\d{1,2}|元)(?:年度?)?$/u;
@@ -284,6 +295,7 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
     const rows: NumericTableRow[] = [];
     let method: 'ruled' | 'aligned' = 'aligned';
     const pages: number[] = [];
+    const regions: Region[] = [];
 
     // Walk pages from the header's page while the year rows continue.
     let layout = h.layout;
@@ -354,6 +366,7 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
         (c) => inColumn(c) && midY(c) > tableTop && midY(c) < tableBottom && c.x1 > tableLeft && c.x0 < tableRight,
       );
       for (const c of body) consumed.add(c);
+      regions.push({ page: layout.page, x0: tableLeft, x1: tableRight, top: Math.min(tableTop, ...(layout === h.layout ? [h.top] : [])) - 1, bottom: tableBottom });
       for (const c of h.chunks) consumed.add(c);
       // Assign rows.
       const perRow: Array<Map<ColumnRole, Chunk[]>> = rowsHere.map(() => new Map());
@@ -476,7 +489,7 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
       for (let i = 1; i < ys.length; i++) if (ys[i] !== ys[i - 1]! + 1) issues.push(`indicator ${b + 1}: year ${rs[i]!.year} does not follow ${rs[i - 1]!.year}`);
       if (!rs[0]?.name) issues.push(`indicator ${b + 1}: no indicator name found`);
     }
-    if (rows.length > 0) tables.push({ page: h.layout.page, pages, method, header, rows, issues });
+    if (rows.length > 0) tables.push({ page: h.layout.page, pages, method, header, rows, issues, regions });
   }
   return tables;
 }
@@ -527,22 +540,24 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
     // Row anchors: chunks starting with a circled number, left of the KPI count column.
     const stop = layout.lines.find((l) => inColumn(l) && l.top > h.bottom && (isStopLine(l.text) || /^[○◯]\s*[:：]/u.test(l.text)));
     const limit = stop ? stop.top : layout.height;
+    // The header row's bottom under the name column (other header cells may be taller).
+    const headBottom = Math.max(...h.chunks.filter((c) => c.x1 > nameHeader.x0 - 1 && c.x0 < kpiHeader.x0).map((c) => c.bottom));
     const anchors = layout.chunks
-      .filter((c) => inColumn(c) && c.top > h.bottom - 1 && midY(c) < limit && c.x1 < kpiHeader.x0 + 2 && leadingCircled(c.text) !== null && c.x0 < (nameHeader.x0 + nameHeader.x1) / 2)
+      .filter((c) => inColumn(c) && c.top > headBottom - 1 && midY(c) < limit && c.x1 < kpiHeader.x0 + 2 && leadingCircled(c.text) !== null && c.x0 < (nameHeader.x0 + nameHeader.x1) / 2)
       .sort((a, b) => midY(a) - midY(b));
     if (anchors.length === 0) continue;
     left = Math.min(left, ...anchors.map((a) => a.x0 - 2));
-    const hr = layout.rules.filter((r) => r.dir === 'h' && r.at > h.bottom && r.at < limit && Math.min(r.to, right) - Math.max(r.from, left) > 10);
+    const hr = layout.rules.filter((r) => r.dir === 'h' && r.at > headBottom && r.at < limit && Math.min(r.to, right) - Math.max(r.from, left) > 10);
     const method: 'ruled' | 'aligned' = hr.length >= anchors.length ? 'ruled' : 'aligned';
     // Row bands: from each anchor's top (or the rule just above it) to the next anchor's.
     const tops = anchors.map((a, i) => {
-      const prevBottom = i === 0 ? h.bottom : anchors[i - 1]!.bottom;
+      const prevBottom = i === 0 ? headBottom : anchors[i - 1]!.bottom;
       const rs = hr.filter((r) => r.at <= a.top + 1 && r.at >= prevBottom - 1);
       return rs.length ? Math.max(...rs.map((r) => r.at)) : a.top - 1;
     });
     const lastBottomRule = hr.filter((r) => r.at > anchors.at(-1)!.bottom);
     const tableBottom = Math.min(limit, lastBottomRule.length ? Math.max(...lastBottomRule.map((r) => r.at)) + 1 : limit);
-    const body = layout.chunks.filter((c) => inColumn(c) && midY(c) > h.bottom && midY(c) < tableBottom && c.x1 > left && c.x0 < right && !h.chunks.includes(c));
+    const body = layout.chunks.filter((c) => inColumn(c) && midY(c) > headBottom && midY(c) < tableBottom && c.x1 > left && c.x0 < right && !h.chunks.includes(c));
     const bandOf = (y: number) => {
       for (let i = anchors.length - 1; i >= 0; i--) if (y >= tops[i]! - 0.5) return i;
       return -1;
@@ -603,7 +618,8 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
       outlookPairs: outl[i]!,
       notes: [],
     }));
-    out.push({ page: layout.page, pages: [layout.page], method, header: headerText, progressYearLabel: yearM ? yearM[1]!.replace(/\s+/gu, '') : null, rows, issues });
+    const region: Region = { page: layout.page, x0: left, x1: right, top: h.top - 1, bottom: tableBottom };
+    out.push({ page: layout.page, pages: [layout.page], method, header: headerText, progressYearLabel: yearM ? yearM[1]!.replace(/\s+/gu, '') : null, rows, issues, regions: [region] });
   }
   return out;
 }

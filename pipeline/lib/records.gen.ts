@@ -52,6 +52,29 @@ export interface Goal {
   source_page: number;
 }
 
+/** raw/indicators.json: indicator definitions with the name variants used across reports, so indicator ids stay stable from year to year. */
+export interface IndicatorRegistry {
+  "$schema"?: string;
+  indicators: Array<IndicatorDefinition>;
+}
+
+export interface IndicatorDefinition {
+  /** Stable id: municipality code, goal number, and a short slug. */
+  indicator_id: string;
+  /** Six-digit 全国地方公共団体コード (with check digit), e.g. 402036 for Kurume City. */
+  municipality_code: string;
+  /** Number of the basic goal (基本目標) the row belongs to. */
+  goal_no: number;
+  /** Canonical indicator name. */
+  name: string;
+  /** English name for the data dictionary and charts. */
+  name_en?: string;
+  /** Unit in base units (人, %, …). */
+  unit?: string | null;
+  /** Other spellings found in reports (compared without white space). */
+  variants: Array<string>;
+}
+
 /** KPI summary of one policy direction in one report: number of KPIs, how many reached each progress symbol, and the outlook grades. */
 export interface KPISummary {
   /** Stable key of the row: municipality/report year/kpi/policy direction number. */

@@ -1,0 +1,95 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
+import { InputError } from '../lib/registry.js';
+import type { Command } from './main.js';
+import { describeError, runPipeline } from './run.js';
+
+const usage = `Usage: sousei-kpi run [FILE.pdf ...] [options]
+
+Without files, processes every report listed in raw/sources.json into output/.
+With files, processes just those PDFs (metadata from the registry when the file
+is registered there with the same sha256, else from the options below or the report).
+
+Options:
+  --out DIR                 publication folder (default: output/ of the project)
+  --raw DIR                 folder with sources.json, indicators.json and the PDFs (default: raw/)
+  --municipality-code CODE  6-digit 全国地方公共団体コード for unregistered files
+  --municipality-name NAME  municipality name for unregistered files (e.g. 福岡県久留米市)
+  --year YYYY               report fiscal year (Western) for unregistered files
+  --keep-going              publish the reports that worked even if others failed (exit 3)
+  --quiet                   no progress messages on stderr
+  -h, --help                this help
+
+Writes a new release under DIR/releases/<date>-<hash>/ and points DIR/latest at it;
+unchanged input publishes no new release. Exit 0 when datasets were written (findings or
+not), 1 with a one-line reason per failed file otherwise.`;
+
+export const runCommand: Command = {
+  summary: 'process report PDFs into published datasets (default: everything in raw/sources.json)',
+  usage,
+  async run(argv) {
+    let args;
+    try {
+      args = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          out: { type: 'string' },
+          raw: { type: 'string' },
+          'municipality-code': { type: 'string' },
+          'municipality-name': { type: 'string' },
+          year: { type: 'string' },
+          'keep-going': { type: 'boolean', default: false },
+          quiet: { type: 'boolean', default: false },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+      });
+    } catch (err) {
+      process.stderr.write(`sousei-kpi run: ${(err as Error).message}\n\n${usage}\n`);
+      return 2;
+    }
+    const v = args.values;
+    if (v.help) {
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    }
+    const year = v.year === undefined ? undefined : Number(v.year);
+    if (year !== undefined && !(Number.isInteger(year) && year >= 2014 && year <= 2100)) {
+      process.stderr.write(`sousei-kpi run: --year must be a Western fiscal year such as 2016, not "${v.year}"\n`);
+      return 2;
+    }
+    const code = v['municipality-code'];
+    if (code !== undefined && !/^\d{6}$/u.test(code)) {
+      process.stderr.write(`sousei-kpi run: --municipality-code must be the 6-digit 全国地方公共団体コード, not "${code}"\n`);
+      return 2;
+    }
+    const quiet = v.quiet;
+    const started = performance.now();
+    try {
+      const res = await runPipeline({
+        rawDir: resolve(v.raw ?? DEFAULT_RAW_DIR),
+        outDir: resolve(v.out ?? DEFAULT_OUT_DIR),
+        files: args.positionals,
+        ...(code ? { municipalityCode: code } : {}),
+        ...(v['municipality-name'] ? { municipalityName: v['municipality-name'] } : {}),
+        ...(year !== undefined ? { year } : {}),
+        keepGoing: v['keep-going'],
+        log: quiet ? () => {} : (stage, msg) => process.stderr.write(`[${stage}] ${msg}\n`),
+      });
+      for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+      if (!res.published) {
+        if (res.failures.length === 0) process.stderr.write('sousei-kpi: nothing to publish (no reports)\n');
+        else process.stderr.write('sousei-kpi: nothing was published; the previous release is unchanged\n');
+        return 1;
+      }
+      if (!quiet) process.stderr.write(`[done] ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+      process.stdout.write(`${res.published.releaseDir}\n`);
+      return res.failures.length ? 3 : 0;
+    } catch (err) {
+      const f = err instanceof InputError ? { file: err.file, problem: err.problem, hint: err.hint } : describeError('(run)', err);
+      process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+      return 1;
+    }
+  },
+};

@@ -1,0 +1,161 @@
+/**
+ * The pipeline end to end: sources → extract → normalize → validate → publish.
+ * Used by the CLI, the scheduler and the tests.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { extractReport, PdfInputError, sha256, type ExtractedReport } from '../extract/index.js';
+import { InputError, loadIndicators, loadSources } from '../lib/registry.js';
+import type { Finding, SourceReport } from '../lib/records.gen.js';
+import { normalizeReport, ReportStructureError, type NormalizedReport } from '../normalize/index.js';
+import { publish, type PublishResult, type SourceInfo } from '../publish/index.js';
+import { validateReport, type ValidationSummary } from '../validate/index.js';
+
+export type Stage = 'sources' | 'extract' | 'normalize' | 'validate' | 'publish';
+
+export interface RunOptions {
+  rawDir: string;
+  outDir: string;
+  /** Explicit PDFs to process instead of the registry's reports. */
+  files?: string[];
+  /** Metadata for explicit files that are not in the registry. */
+  municipalityCode?: string;
+  municipalityName?: string;
+  year?: number;
+  /** Publish the reports that worked even when others failed. */
+  keepGoing?: boolean;
+  log?: (stage: Stage, message: string) => void;
+  /** Extraction function (a worker pool in production runs; in-process by default). */
+  extract?: (data: Uint8Array, file: string) => Promise<ExtractedReport>;
+  now?: Date;
+}
+
+export interface FileFailure {
+  file: string;
+  problem: string;
+  hint: string;
+}
+
+export interface ReportOutcome {
+  file: string;
+  report: NormalizedReport;
+  summary: ValidationSummary;
+  timings: Record<'extract' | 'normalize' | 'validate', number>;
+}
+
+export interface RunResult {
+  published: PublishResult | null;
+  reports: ReportOutcome[];
+  failures: FileFailure[];
+  timings: { publish: number };
+}
+
+interface Job {
+  path: string;
+  file: string;
+  registry: SourceReport | null;
+}
+
+/** One line explaining a failure, with the file name and a hint. */
+export function describeError(file: string, err: unknown): FileFailure {
+  if (err instanceof PdfInputError || err instanceof ReportStructureError) return { file, problem: err.message, hint: err.hint };
+  if (err instanceof InputError) return { file: err.file, problem: err.problem, hint: err.hint };
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOENT') return { file, problem: 'file not found', hint: 'check the path (registry files live in raw/)' };
+  if (e?.code === 'EACCES') return { file, problem: 'permission denied', hint: 'check the file permissions' };
+  return { file, problem: `unexpected error: ${(err as Error)?.message ?? String(err)}`, hint: 'this is a bug or a PDF pdf.js cannot read; please report it with the file' };
+}
+
+export async function runPipeline(opts: RunOptions): Promise<RunResult> {
+  const log = opts.log ?? (() => {});
+  const extract = opts.extract ?? extractReport;
+  const indicators = loadIndicators(opts.rawDir);
+  let registry: SourceReport[] = [];
+  const jobs: Job[] = [];
+  if (opts.files && opts.files.length > 0) {
+    try {
+      registry = loadSources(opts.rawDir).reports;
+    } catch (err) {
+      if (!(err instanceof InputError && err.problem.includes('not found'))) throw err;
+    }
+    for (const f of opts.files) {
+      const name = basename(f);
+      jobs.push({ path: resolve(f), file: name, registry: registry.find((r) => r.file === name) ?? null });
+    }
+  } else {
+    registry = loadSources(opts.rawDir).reports;
+    for (const r of registry) jobs.push({ path: join(opts.rawDir, r.file), file: r.file, registry: r });
+  }
+  log('sources', `${jobs.length} report(s) to process`);
+
+  const outcomes: ReportOutcome[] = [];
+  const failures: FileFailure[] = [];
+  const sources: SourceInfo[] = [];
+  for (const job of jobs) {
+    try {
+      const data = new Uint8Array(readFileSync(job.path));
+      const digest = sha256(data);
+      const reg = job.registry && (opts.files ? digest === job.registry.sha256 : true) ? job.registry : null;
+      if (!opts.files && job.registry && digest !== job.registry.sha256) {
+        throw new InputError(job.path, `sha256 ${digest} does not match the registry (${job.registry.sha256})`, 'the file changed since it was registered: check it and update raw/sources.json, or restore the original');
+      }
+      let t = performance.now();
+      const ex = await extract(data, job.file);
+      const tExtract = performance.now() - t;
+      log('extract', `${job.file}: ${ex.pageCount} pages, ${ex.numericTables.reduce((n, tb) => n + tb.rows.length, 0)} numeric-target rows, ${ex.kpiTables.reduce((n, tb) => n + tb.rows.length, 0)} KPI rows (${tExtract.toFixed(0)} ms)`);
+      const code = reg?.municipality_code ?? opts.municipalityCode ?? registry.find((r) => ex.municipalityName && r.municipality_name.endsWith(ex.municipalityName))?.municipality_code;
+      const name = reg?.municipality_name ?? opts.municipalityName ?? registry.find((r) => r.municipality_code === code)?.municipality_name ?? ex.municipalityName;
+      if (!code || !name) {
+        throw new ReportStructureError(
+          `the municipality is not in raw/sources.json${ex.municipalityName ? ` (the report mentions ${ex.municipalityName} most)` : ''}`,
+          'give --municipality-code (6-digit 全国地方公共団体コード) and --municipality-name, or register the report in raw/sources.json',
+        );
+      }
+      t = performance.now();
+      const normalized = normalizeReport(ex, { file: job.file, municipality_code: code, municipality_name: name, report_fiscal_year: reg?.report_fiscal_year ?? opts.year ?? null }, indicators);
+      const tNormalize = performance.now() - t;
+      log('normalize', `${job.file}: FY${normalized.meta.report_fiscal_year} (${normalized.meta.report_fiscal_year_label}), ${normalized.datasets.numeric_targets.length} numeric-target records, ${normalized.datasets.kpi_summary.length} KPI records, ${normalized.datasets.text_items.length} text items`);
+      t = performance.now();
+      const { report, summary } = validateReport(normalized);
+      const tValidate = performance.now() - t;
+      const warn = report.findings.filter((f) => f.severity !== 'info').length;
+      log('validate', `${job.file}: progress method ${summary.method}, ${report.findings.length} findings (${warn} warnings or errors)`);
+      outcomes.push({ file: job.file, report, summary, timings: { extract: tExtract, normalize: tNormalize, validate: tValidate } });
+      sources.push({
+        file: job.file,
+        sha256: digest,
+        title: reg?.title ?? ex.info.title,
+        url: reg?.url ?? null,
+        municipality_code: code,
+        municipality_name: name,
+        report_fiscal_year: report.meta.report_fiscal_year,
+        ...(reg?.synthetic ? { synthetic: true } : {}),
+      });
+    } catch (err) {
+      const f = describeError(job.path, err);
+      failures.push(f);
+      log('extract', `FAILED ${f.file}: ${f.problem} (${f.hint})`);
+    }
+  }
+  if (outcomes.length === 0 || (failures.length > 0 && !opts.keepGoing)) {
+    return { published: null, reports: outcomes, failures, timings: { publish: 0 } };
+  }
+  const extraFindings: Finding[] = failures.map((f) => ({
+    municipality_code: outcomes[0]!.report.meta.municipality_code,
+    report_fiscal_year: outcomes[0]!.report.meta.report_fiscal_year,
+    dataset: 'report',
+    record_key: basename(f.file),
+    rule: 'file_failed',
+    severity: 'error',
+    message: `${basename(f.file)} was not processed: ${f.problem}`,
+    reported: null,
+    recomputed: null,
+    source_file: basename(f.file),
+    source_page: null,
+  }));
+  const t = performance.now();
+  const published = publish(opts.outDir, { reports: outcomes.map((o, i) => ({ report: o.report, source: sources[i]! })), extraFindings }, opts.now);
+  const tPublish = performance.now() - t;
+  log('publish', `${published.created ? 'new release' : 'unchanged, release'} ${published.releaseId} in ${opts.outDir} (${Object.entries(published.rowCounts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  return { published, reports: outcomes, failures, timings: { publish: tPublish } };
+}

@@ -1,0 +1,256 @@
+/**
+ * Stage 4 — publish: validated reports → an immutable release folder holding,
+ * per dataset, a CSV (UTF-8 with BOM) and a JSON file, plus datapackage.json
+ * (Data Package v2) and manifest.json (sha256 of every file).
+ *
+ * Layout of the output folder:
+ *   releases/<YYYY-MM-DD>-<content hash>/   one folder per release, never rewritten
+ *   latest -> releases/<id>                 symlink, switched atomically after a release is complete
+ * A release is written into a temporary folder, flushed, renamed into place, and
+ * only then does `latest` move, so a crash at any moment leaves the previous
+ * release complete and `latest` pointing at a whole release.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DatasetName, DatasetRecords, Finding } from '../lib/records.gen.js';
+import { DATASET_SCHEMAS } from '../lib/records.gen.js';
+import { schemaDoc } from '../lib/schemas.js';
+import type { NormalizedReport } from '../normalize/index.js';
+import { toCsv } from './csv.js';
+import { assertValidDataPackage } from './datapackage.js';
+import { csvColumns, tableSchema } from './tableschema.js';
+
+export { toCsv, neutraliseCell } from './csv.js';
+export { tableSchema } from './tableschema.js';
+
+export interface SourceInfo {
+  file: string;
+  sha256: string;
+  title: string | null;
+  url: string | null;
+  municipality_code: string;
+  municipality_name: string;
+  report_fiscal_year: number;
+  synthetic?: boolean;
+}
+
+export interface PublishInput {
+  reports: Array<{ report: NormalizedReport; source: SourceInfo }>;
+  /** Findings not tied to a published report (e.g. a file that failed). */
+  extraFindings?: Finding[];
+}
+
+export interface ReleaseFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+  mediatype: string;
+}
+
+export interface ReleaseContent {
+  /** Hash of the dataset contents; equal contents give equal hashes. */
+  contentHash: string;
+  files: Map<string, Buffer>;
+  rowCounts: Record<DatasetName, number>;
+}
+
+export interface PublishResult {
+  releaseId: string;
+  releaseDir: string;
+  created: boolean;
+  rowCounts: Record<DatasetName, number>;
+}
+
+/** Publishing order of the datasets. */
+export const DATASETS: DatasetName[] = ['goals', 'policy_directions', 'numeric_targets', 'kpi_summary', 'text_items', 'findings'];
+
+const cmp = (a: unknown, b: unknown): number => {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return -1;
+  if (b === null || b === undefined) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a) < String(b) ? -1 : 1;
+};
+
+/** Sort rows by the dataset's primary key, then by every other column, for byte-stable output. */
+export function sortRows<D extends DatasetName>(dataset: D, rows: Array<DatasetRecords[D]>): Array<DatasetRecords[D]> {
+  const key = tableSchema(dataset).primaryKey;
+  const cols = Object.keys(schemaDoc(DATASET_SCHEMAS[dataset]).properties);
+  const order = [...key, ...cols.filter((c) => !key.includes(c))];
+  return [...rows].sort((x, y) => {
+    const a = x as unknown as Record<string, unknown>, b = y as unknown as Record<string, unknown>;
+    for (const c of order) {
+      const d = cmp(a[c], b[c]);
+      if (d !== 0) return d;
+    }
+    return 0;
+  });
+}
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 2)}\n`, 'utf8');
+
+/** Merge the reports' records into dataset tables (pure and deterministic). */
+export function collect(input: PublishInput): { [D in DatasetName]: Array<DatasetRecords[D]> } {
+  const all = {
+    goals: input.reports.flatMap((r) => r.report.datasets.goals),
+    policy_directions: input.reports.flatMap((r) => r.report.datasets.policy_directions),
+    numeric_targets: input.reports.flatMap((r) => r.report.datasets.numeric_targets),
+    kpi_summary: input.reports.flatMap((r) => r.report.datasets.kpi_summary),
+    text_items: input.reports.flatMap((r) => r.report.datasets.text_items),
+    findings: [...input.reports.flatMap((r) => r.report.findings), ...(input.extraFindings ?? [])],
+  };
+  return {
+    goals: sortRows('goals', all.goals),
+    policy_directions: sortRows('policy_directions', all.policy_directions),
+    numeric_targets: sortRows('numeric_targets', all.numeric_targets),
+    kpi_summary: sortRows('kpi_summary', all.kpi_summary),
+    text_items: sortRows('text_items', all.text_items),
+    findings: sortRows('findings', all.findings),
+  };
+}
+
+function describe(dataset: DatasetName) {
+  const doc = schemaDoc(DATASET_SCHEMAS[dataset]);
+  return { title: `${doc.title} (${doc['x-title-ja'] ?? doc.title})`, description: doc.description ?? '' };
+}
+
+/** Build every file of a release in memory. */
+export function buildRelease(input: PublishInput): ReleaseContent {
+  const tables = collect(input);
+  const files = new Map<string, Buffer>();
+  const rowCounts = {} as Record<DatasetName, number>;
+  for (const ds of DATASETS) {
+    const rows = tables[ds] as unknown as Array<Record<string, unknown>>;
+    rowCounts[ds] = rows.length;
+    files.set(`${ds}.csv`, toCsv(csvColumns(ds), rows));
+    files.set(`${ds}.json`, json(rows));
+  }
+  const contentHash = sha([...files.entries()].map(([n, b]) => `${n}:${sha(b)}`).join('\n'));
+  const sources = [...input.reports]
+    .map((r) => r.source)
+    .sort((a, b) => cmp(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || cmp(a.file, b.file));
+  const municipalities = [...new Map(sources.map((s) => [s.municipality_code, s.municipality_name])).entries()];
+  const years = sources.map((s) => s.report_fiscal_year);
+  const descriptor = {
+    $schema: 'https://datapackage.org/profiles/2.0/datapackage.json',
+    name: `sousei-kpi-${municipalities.map(([c]) => c).join('-') || 'empty'}`,
+    id: `urn:sha256:${contentHash}`,
+    title: `地方創生総合戦略 数値目標・KPI 進捗データ (${municipalities.map(([, n]) => n).join('・')})`,
+    description:
+      'Numeric targets, KPI summaries, goals, policy directions and text of the regional-revitalisation strategy (まち・ひと・しごと創生総合戦略) progress reports, ' +
+      'extracted from the published PDF reports, with every progress symbol recomputed and every inconsistency listed in findings. ' +
+      'Each row names its source file and page. Extracted and processed by sousei-kpi from the source PDFs listed in sources; not the original publication.',
+    version: contentHash.slice(0, 12),
+    licenses: [{ name: 'CC-BY-4.0', path: 'https://creativecommons.org/licenses/by/4.0/', title: 'Creative Commons Attribution 4.0' }],
+    keywords: ['地方創生', 'KPI', '数値目標', 'open data', ...municipalities.map(([, n]) => n)],
+    sources: sources.map((s) => ({ title: `${s.title ?? s.file} (sha256 ${s.sha256})`, path: s.url ?? `raw/${s.file}` })),
+    ...(years.length ? { temporalCoverage: { start: `${Math.min(...years) - 1}`, end: `${Math.max(...years)}` } } : {}),
+    resources: DATASETS.map((ds) => {
+      const csv = files.get(`${ds}.csv`)!;
+      return {
+        name: ds,
+        path: `${ds}.csv`,
+        type: 'table',
+        ...describe(ds),
+        format: 'csv',
+        mediatype: 'text/csv',
+        encoding: 'utf-8',
+        bytes: csv.byteLength,
+        hash: `sha256:${sha(csv)}`,
+        dialect: { header: true, delimiter: ',', lineTerminator: '\r\n', quoteChar: '"' },
+        schema: tableSchema(ds),
+      };
+    }),
+  };
+  assertValidDataPackage(descriptor);
+  files.set('datapackage.json', json(descriptor));
+  const manifest = {
+    content_hash: contentHash,
+    files: [...files.entries()].sort(([a], [b]) => cmp(a, b)).map(([path, b]) => ({ path, bytes: b.byteLength, sha256: sha(b) })),
+  };
+  files.set('manifest.json', json(manifest));
+  return { contentHash, files, rowCounts };
+}
+
+function writeFileDurable(path: string, data: Buffer): void {
+  const fd = openSync(path, 'wx', 0o644);
+  try {
+    let off = 0;
+    while (off < data.byteLength) off += writeSync(fd, data, off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fsyncDir(path: string): void {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* some file systems do not allow fsync on directories */
+  }
+}
+
+/** The release `latest` points at, or null. */
+export function latestRelease(outDir: string): string | null {
+  try {
+    const target = readlinkSync(join(outDir, 'latest'));
+    return target.replace(/^releases\//u, '');
+  } catch {
+    return null;
+  }
+}
+
+/** Date part of a release id: the publishing day in Japan (the catalog's time zone). */
+function releaseDate(now: Date): string {
+  return new Date(now.getTime() + 9 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+/**
+ * Write a release atomically and point `latest` at it. A release whose content
+ * equals an existing one is not written again: `latest` moves to that one.
+ */
+export function writeRelease(outDir: string, content: ReleaseContent, now = new Date()): PublishResult {
+  const releases = join(outDir, 'releases');
+  mkdirSync(releases, { recursive: true });
+  const suffix = content.contentHash.slice(0, 12);
+  const existing = readdirSync(releases).find((n) => n.endsWith(`-${suffix}`) && !n.startsWith('.'));
+  let id = existing ?? `${releaseDate(now)}-${suffix}`;
+  let created = false;
+  if (!existing) {
+    const tmp = join(releases, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(tmp);
+    try {
+      for (const [name, data] of [...content.files.entries()].sort(([a], [b]) => cmp(a, b))) writeFileDurable(join(tmp, name), data);
+      fsyncDir(tmp);
+      renameSync(tmp, join(releases, id));
+      fsyncDir(releases);
+      created = true;
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  if (latestRelease(outDir) !== id) {
+    const link = join(outDir, `.latest-${process.pid}-${randomBytes(4).toString('hex')}`);
+    symlinkSync(join('releases', id), link);
+    renameSync(link, join(outDir, 'latest'));
+    fsyncDir(outDir);
+  }
+  // Clean leftovers of runs that were killed mid-write (never reachable from latest).
+  for (const n of readdirSync(releases)) if (n.startsWith('.tmp-') && !n.includes(`-${process.pid}-`)) rmSync(join(releases, n), { recursive: true, force: true });
+  for (const n of readdirSync(outDir)) if (n.startsWith('.latest-') && !n.includes(`-${process.pid}-`)) rmSync(join(outDir, n), { force: true });
+  if (!existsSync(join(releases, id, 'manifest.json'))) id = latestRelease(outDir) ?? id;
+  return { releaseId: id, releaseDir: join(releases, id), created, rowCounts: content.rowCounts };
+}
+
+export function publish(outDir: string, input: PublishInput, now = new Date()): PublishResult {
+  return writeRelease(outDir, buildRelease(input), now);
+}
