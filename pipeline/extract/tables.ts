@@ -249,6 +249,9 @@ function findHeaders(layouts: PageLayout[], key: RegExp, mustAlso: RegExp[]): He
           const y0 = midY(cand[0]!);
           const line = col.filter((c) => Math.abs(midY(c) - y0) <= c.size * 0.3);
           if (isDataLine(line)) break;
+          // A lone section heading ("KPI", "数値目標") or text wholly beside the band is not a header cell.
+          const bx0 = Math.min(...band.map((c) => c.x0));
+          if (line.every((c) => c.x1 < bx0 || /^(KPI|数値目標|課題|■?評価のポイント)$/u.test(c.text.trim()))) break;
           const bandEdge = dir < 0 ? Math.min(...mids) : Math.max(...mids);
           const joinable = line.filter((c) => !ruleBetween(bandEdge, c));
           if (joinable.length === 0) break;
@@ -532,7 +535,7 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
     const yearM = /((?:H|平成|R|令和)\s*(?:\d{1,2}|元))\s*年度?\s*の?\s*進捗/u.exec(headerText);
     const cols = headerColumns(h.chunks);
     const nameHeader = cols.find((c) => /施策|方向/u.test(c.text));
-    const kpiHeader = cols.find((c) => /KPI/u.test(c.text));
+    const kpiHeader = cols.find((c) => /KPI\s*数/u.test(c.text)) ?? cols.find((c) => /KPI/u.test(c.text) && c.x0 > nameHeader!.x1);
     if (!nameHeader || !kpiHeader) continue;
     let left = Math.min(...h.chunks.map((c) => c.x0)) - 40;
     const right = Math.max(...h.chunks.map((c) => c.x1)) + 60;
