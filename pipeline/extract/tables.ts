@@ -263,8 +263,8 @@ function findHeaders(layouts: PageLayout[], key: RegExp, mustAlso: RegExp[]): He
       const left = Math.min(...band.map((c) => c.x0));
       const right = Math.max(...band.map((c) => c.x1));
       band = band.filter((c) => c.x0 >= left - 1 && c.x1 <= right + 1);
-      const joined = band.map((c) => c.text).join(' ');
-      if (!mustAlso.every((re) => re.test(joined))) continue;
+      const joined = band.map((c) => c.text).join('');
+      if (!mustAlso.every((re) => re.test(joined.replace(/\s+/gu, '')))) continue;
       band.sort((a, b) => a.top - b.top || a.x0 - b.x0);
       hits.push({ layout, chunks: band, top: Math.min(...band.map((c) => c.top)), bottom: Math.max(...band.map((c) => c.bottom)), inColumn });
     }
@@ -533,6 +533,7 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
     const issues: string[] = [];
     const headerText = h.chunks.map((c) => c.text).join(' ');
     const yearM = /((?:H|平成|R|令和)\s*(?:\d{1,2}|元))\s*年度?\s*の?\s*進捗/u.exec(headerText);
+    const regions: Region[] = [];
     const cols = headerColumns(h.chunks);
     const nameHeader = cols.find((c) => /施策|方向/u.test(c.text));
     const kpiHeader = cols.find((c) => /KPI\s*数/u.test(c.text)) ?? cols.find((c) => /KPI/u.test(c.text) && c.x0 > nameHeader!.x1);
@@ -542,12 +543,18 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
     const inColumn = h.inColumn;
     // Row anchors: chunks starting with a circled number, left of the KPI count column.
     const stop = layout.lines.find((l) => inColumn(l) && l.top > h.bottom && (isStopLine(l.text) || /^[○◯]\s*[:：]/u.test(l.text)));
-    const limit = stop ? stop.top : layout.height;
+    let limit = stop ? stop.top : layout.height;
+    // The outlook may be a separate table below the KPI table, with its own header.
+    const outlookHeader = layout.lines.find(
+      (l) => inColumn(l) && l.top > h.bottom && l.top < limit && /達成見込|見込み?$|^目標年度/u.test(l.text.replace(/\s+/gu, '')) && !l.chunks.some((c) => h.chunks.includes(c)),
+    );
+    if (outlookHeader) limit = outlookHeader.top;
     // The header row's bottom under the name column (other header cells may be taller).
     const headBottom = Math.max(...h.chunks.filter((c) => c.x1 > nameHeader.x0 - 1 && c.x0 < kpiHeader.x0).map((c) => c.bottom));
     const anchors = layout.chunks
       .filter((c) => inColumn(c) && c.top > headBottom - 1 && midY(c) < limit && c.x1 < kpiHeader.x0 + 2 && leadingCircled(c.text) !== null && c.x0 < (nameHeader.x0 + nameHeader.x1) / 2)
       .sort((a, b) => midY(a) - midY(b));
+    if (process.env.DBG) console.error("KPIHDR", layout.page, JSON.stringify(cols.map(c=>[c.text,Math.round(c.x0),Math.round(c.x1)])), headBottom, limit, anchors.length, layout.gutters);
     if (anchors.length === 0) continue;
     left = Math.min(left, ...anchors.map((a) => a.x0 - 2));
     const hr = layout.rules.filter((r) => r.dir === 'h' && r.at > headBottom && r.at < limit && Math.min(r.to, right) - Math.max(r.from, left) > 10);
@@ -610,7 +617,22 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
       return byOrder;
     };
     const prog = regroup('progress', PAIR_PROGRESS_RE);
-    const outl = regroup('outlook', PAIR_OUTLOOK_RE);
+    let outl = regroup('outlook', PAIR_OUTLOOK_RE);
+    if (outlookHeader && outl.every((ps) => ps.length === 0)) {
+      // Separate outlook table: its lines in order, split so that each row adds up to its KPI count.
+      const end = stop ? stop.top : layout.height;
+      const lines = layout.lines
+        .filter((l) => inColumn(l) && l.top > outlookHeader.bottom - 1 && l.top < end)
+        .map((l) => pairs(l.text, PAIR_OUTLOOK_RE))
+        .filter((ps) => ps.length > 0);
+      const part = partitionBySums(lines, numericCounts);
+      if (part) {
+        outl = anchors.map(() => []);
+        part.forEach((r, i) => outl[r]!.push(...lines[i]!));
+        issues.push('outlook counts read from a separate table below the KPI table and matched to rows by order');
+        regions.push({ page: layout.page, x0: left, x1: right, top: outlookHeader.top - 1, bottom: end });
+      } else if (lines.length > 0) issues.push('a separate outlook table was found but its counts do not match the rows; outlook counts left empty');
+    }
     const nameChunks = cells.map((c) => c.name);
     const rows: KpiTableRow[] = anchors.map((a, i) => ({
       page: layout.page,
@@ -621,8 +643,8 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
       outlookPairs: outl[i]!,
       notes: [],
     }));
-    const region: Region = { page: layout.page, x0: left, x1: right, top: h.top - 1, bottom: tableBottom };
-    out.push({ page: layout.page, pages: [layout.page], method, header: headerText, progressYearLabel: yearM ? yearM[1]!.replace(/\s+/gu, '') : null, rows, issues, regions: [region] });
+    regions.unshift({ page: layout.page, x0: left, x1: right, top: h.top - 1, bottom: tableBottom });
+    out.push({ page: layout.page, pages: [layout.page], method, header: headerText, progressYearLabel: yearM ? yearM[1]!.replace(/\s+/gu, '') : null, rows, issues, regions });
   }
   return out;
 }

@@ -40,6 +40,7 @@ const AFTER_NFKC: Record<string, string> = {
   '\u25EF': '○', '\u26AA': '○', '\u25CE': '◎', // large circle variants
   '\u2573': '×', '\u2716': '×', '\u2715': '×', '\u00D7': '×',
   '\u25B3': '△', '\u25B5': '△', '\u2206': '△',
+  '\u2027': '・', '\u00B7': '・', '\u2219': '・', // hyphenation point / middle dots used for ・
   '\u200B': '', '\u200C': '', '\u200D': '', '\uFEFF': '', '\u00AD': '',
 };
 
