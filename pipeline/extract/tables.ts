@@ -263,8 +263,9 @@ function findHeaders(layouts: PageLayout[], key: RegExp, mustAlso: RegExp[]): He
       const left = Math.min(...band.map((c) => c.x0));
       const right = Math.max(...band.map((c) => c.x1));
       band = band.filter((c) => c.x0 >= left - 1 && c.x1 <= right + 1);
-      const joined = band.map((c) => c.text).join('');
-      if (!mustAlso.every((re) => re.test(joined.replace(/\s+/gu, '')))) continue;
+      // Header cells read column by column, so words wrapped inside a cell join up ("進" + "捗度").
+      const joined = headerColumns(band).map((c) => c.text.replace(/\s+/gu, '')).join('|');
+      if (!mustAlso.every((re) => re.test(joined))) continue;
       band.sort((a, b) => a.top - b.top || a.x0 - b.x0);
       hits.push({ layout, chunks: band, top: Math.min(...band.map((c) => c.top)), bottom: Math.max(...band.map((c) => c.bottom)), inColumn });
     }
