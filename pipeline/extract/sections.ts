@@ -109,7 +109,8 @@ export function readSections(layouts: PageLayout[], consumed: Set<Chunk>): Secti
         close();
         continue;
       }
-      const band = GOAL_BAND_RE.exec(text.replace(/\s+/gu, ' ').replace(/^基本目標\s+/u, '基本目標'));
+      // The band may share its line with a running page header: read it from the first chunk.
+      const band = GOAL_BAND_RE.exec(squash(chunks[0]!.text).replace(/^基本目標\s+/u, '基本目標'));
       if (band && band[1] && (band[2] ?? '').length < 60) {
         close();
         const no = Number(band[1]);
