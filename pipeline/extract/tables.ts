@@ -308,11 +308,27 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
     let block = -1;
     let lastYear = Infinity;
     let pendingBlock: { rows: NumericTableRow[]; chunks: Map<ColumnRole, Chunk[]>; pages: Set<number> } | null = null;
+    /** Row band of each row object: page, top, bottom. */
+    const bands = new Map<NumericTableRow, [number, number, number]>();
+    /**
+     * Text of a spanning cell. When the layout repeats the value on every row
+     * (no merged cells: "fill-down"), each row holds the same text: take it once.
+     */
+    const spanText = (chunks: Chunk[], rowsOfBlock: NumericTableRow[]): string => {
+      const perRow = rowsOfBlock.map((r) => {
+        const b = bands.get(r);
+        return b ? cellText(chunks.filter((c) => c.page === b[0] && midY(c) >= b[1] && midY(c) < b[2])) : '';
+      });
+      const filled = perRow.filter((t) => t.trim().length > 0);
+      const key = (t: string) => t.replace(/\s+/gu, '');
+      if (filled.length >= 2 && filled.every((t) => key(t) === key(filled[0]!))) return filled[0]!;
+      return cellText(chunks);
+    };
     const flushBlock = () => {
       if (!pendingBlock) return;
-      const name = cellText(pendingBlock.chunks.get('name') ?? []);
-      const baseline = cellText(pendingBlock.chunks.get('baseline') ?? []);
-      const grade = cellText(pendingBlock.chunks.get('grade') ?? []);
+      const name = spanText(pendingBlock.chunks.get('name') ?? [], pendingBlock.rows);
+      const baseline = spanText(pendingBlock.chunks.get('baseline') ?? [], pendingBlock.rows);
+      const grade = spanText(pendingBlock.chunks.get('grade') ?? [], pendingBlock.rows);
       for (const r of pendingBlock.rows) {
         r.name = name;
         r.baseline = baseline;
@@ -421,6 +437,7 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
           blockPages: [],
         };
       });
+      rowObjs.forEach((r, i) => bands.set(r, [layout.page, rowEdges[i]!, rowEdges[i + 1]!]));
       const assignSpan = (rowStart: number, rowEnd: number, top: number, bottom: number) => {
         for (const { role, chunk } of spanChunks) {
           const y = midY(chunk);

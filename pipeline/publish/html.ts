@@ -3,6 +3,7 @@
  * `html` template is escaped unless it is markup built by another `html`
  * template (a Raw value), so text from PDFs can never become markup.
  */
+import { formatNumber } from './csv.js';
 
 export class Raw {
   constructor(readonly html: string) {}
@@ -35,7 +36,7 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
 /** Thousands separators for display (the CSV files never carry them). */
 export function groupDigits(n: number): string {
   const neg = n < 0;
-  const [int, frac] = String(Math.abs(n)).split('.');
+  const [int, frac] = formatNumber(Math.abs(n)).split('.');
   const grouped = int!.replace(/\B(?=(\d{3})+(?!\d))/gu, ',');
   return `${neg ? '-' : ''}${grouped}${frac !== undefined ? `.${frac}` : ''}`;
 }
