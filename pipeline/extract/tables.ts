@@ -338,6 +338,38 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
       pendingBlock = null;
     };
 
+    /**
+     * Move to the next page when the table ran to the bottom of this one: the
+     * next page either repeats the header or goes straight on with year rows.
+     */
+    const advance = (tableBottom: number, stopped: boolean): boolean => {
+      const next = layouts.find((l) => l.page === layout.page + 1);
+      if (stopped || !next) return false;
+      if (layout.lines.some((l) => inColumn(l) && l.top > tableBottom + 2)) return false;
+      const rep = findHeaders([next], /実績/u, [/年度|年/u, /目標/u])[0];
+      if (rep && rep.top < next.height * 0.4) {
+        header = headerColumns(rep.chunks);
+        for (const c of rep.chunks) consumed.add(c);
+        bandTop = rep.bottom;
+        inColumn = rep.inColumn;
+      } else {
+        const ycol = header.find((c) => c.role === 'year')!;
+        const cont = next.chunks.filter(
+          (c) => c.top < next.height * 0.35 && YEAR_LABEL_RE.test(c.text.replace(/\s+/gu, '')) && Math.min(c.x1, ycol.x1 + 8) - Math.max(c.x0, ycol.x0 - 8) > 0,
+        );
+        if (cont.length === 0) return false;
+        // No header here: the body starts below whatever precedes the first year label (running headers, a rule).
+        const first = cont.sort((a, b) => a.top - b.top)[0]!;
+        const above = next.chunks.filter((c) => c.bottom <= first.top + 0.5 && c.top < first.top - first.size * 2);
+        bandTop = above.length ? Math.max(...above.map((c) => c.bottom)) : 0;
+        const hr = next.rules.filter((r) => r.dir === 'h' && r.at < first.top && r.at > bandTop);
+        if (hr.length) bandTop = Math.max(...hr.map((r) => r.at));
+        inColumn = sameColumn(next, first);
+      }
+      layout = next;
+      return true;
+    };
+
     for (let guard = 0; guard < 50; guard++) {
       pages.push(layout.page);
       const yearCol = header.find((c) => c.role === 'year')!;
@@ -363,7 +395,11 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
         }
         rowsHere.push(a);
       }
-      if (rowsHere.length === 0) break;
+      if (rowsHere.length === 0) {
+        // A header at the foot of a page with its rows on the next one.
+        if (rows.length === 0 && advance(bandTop, Boolean(stopLine))) continue;
+        break;
+      }
       const tableTop = bandTop;
       const lastAnchor = rowsHere.at(-1)!.chunk;
       const avgPitch = rowsHere.length >= 2 ? (midY(lastAnchor) - midY(rowsHere[0]!.chunk)) / (rowsHere.length - 1) : lastAnchor.size * 1.6;
@@ -471,32 +507,7 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
       for (let i = 0; i < firstStart; i++) rowObjs[i]!.block = Math.max(block - blockEdges.length, 0);
       rows.push(...rowObjs);
 
-      // Continue on the next page if the table ran to the bottom of this one.
-      const next = layouts.find((l) => l.page === layout.page + 1);
-      if (stopLine || !next) break;
-      const below = layout.lines.filter((l) => inColumn(l) && l.top > tableBottom + 2);
-      if (below.length > 0) break;
-      // Repeated header on the next page?
-      const rep = findHeaders([next], /実績/u, [/年度|年/u, /目標/u])[0];
-      const firstChunks = next.chunks.filter((c) => c.top < next.height * 0.35);
-      if (rep) {
-        header = headerColumns(rep.chunks);
-        for (const c of rep.chunks) consumed.add(c);
-        bandTop = rep.bottom;
-        inColumn = rep.inColumn;
-      } else {
-        const ycol = header.find((c) => c.role === 'year')!;
-        const cont = firstChunks.filter((c) => YEAR_LABEL_RE.test(c.text.replace(/\s+/gu, '')) && Math.min(c.x1, ycol.x1 + 8) - Math.max(c.x0, ycol.x0 - 8) > 0);
-        if (cont.length === 0) break;
-        // Header of the continuation: reuse the previous one; the band starts above the first year label.
-        const first = cont.sort((a, b) => a.top - b.top)[0]!;
-        const above = next.chunks.filter((c) => c.bottom <= first.top + 0.5);
-        bandTop = above.length ? Math.max(...above.map((c) => c.bottom)) : 0;
-        const hr = next.rules.filter((r) => r.dir === 'h' && r.at < first.top && r.at > bandTop);
-        if (hr.length) bandTop = Math.max(...hr.map((r) => r.at));
-        inColumn = sameColumn(next, first);
-      }
-      layout = next;
+      if (!advance(tableBottom, Boolean(stopLine))) break;
     }
     flushBlock();
     // Structural checks.

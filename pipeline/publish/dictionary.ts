@@ -22,7 +22,7 @@ export interface DictionaryEntry {
 
 export const DICTIONARY_COLUMNS = ['dataset', 'column', 'title_ja', 'title_en', 'type', 'unit', 'description'] as const;
 
-/** "column:unit" style reference, the same in the CSV and on the page. */
+/** How the dictionary names the unit of a measured column: the column that holds each row's unit. */
 export const unitReference = (column: string) => `列 ${column} の単位 (unit given in column "${column}")`;
 
 export function dictionaryEntries(datasets: DatasetName[]): DictionaryEntry[] {

@@ -1,0 +1,177 @@
+/**
+ * What a catalog needs to know about a release, derived once from the sources
+ * and the published tables and shared by dcat.jsonld, ckan-package.json and the
+ * dataset page: titles and descriptions (ja + en), publisher, coverage, licence
+ * and attribution, and one entry per downloadable file.
+ */
+import { createHash } from 'node:crypto';
+import { DATASET_SCHEMAS, type DatasetName } from '../lib/records.gen.js';
+import { schemaDoc } from '../lib/schemas.js';
+import type { Tables } from './sjis.js';
+
+/** Same shape as SourceInfo in index.ts (kept structural to avoid an import cycle). */
+export interface CatalogSource {
+  file: string;
+  sha256: string;
+  title: string | null;
+  url: string | null;
+  municipality_code: string;
+  municipality_name: string;
+  report_fiscal_year: number;
+  synthetic?: boolean;
+}
+
+export interface Bilingual {
+  ja: string;
+  en: string;
+}
+
+export interface CatalogMeta {
+  /** URL-safe dataset name (also the CKAN package name). */
+  name: string;
+  title: Bilingual;
+  description: Bilingual;
+  municipalities: Array<{ code: string; name: string }>;
+  reportYears: number[];
+  /** First and last Western fiscal year the data covers (targets included). */
+  fiscalYears: { first: number; last: number } | null;
+  keywords: { ja: string[]; en: string[] };
+  attribution: Bilingual;
+  sources: CatalogSource[];
+  contentHash: string;
+  version: string;
+  /** Absolute URL of the release folder (ends in /), or null for relative links. */
+  baseUrl: string | null;
+}
+
+export const LICENSE = {
+  id: 'CC-BY-4.0',
+  ckanId: 'cc-by-4.0',
+  url: 'https://creativecommons.org/licenses/by/4.0/',
+  title: 'Creative Commons Attribution 4.0 International (CC BY 4.0)',
+  note: {
+    ja: 'CC BY 4.0 は公共データ利用規約(第1.0版, PDL1.0)と互換性があります。',
+    en: 'CC BY 4.0 is compatible with the Public Data License of Japan, version 1.0 (公共データ利用規約 PDL1.0).',
+  },
+} as const;
+
+export interface CatalogFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+  mediaType: string;
+  /** Short format name as catalogs show it (CSV, JSON). */
+  format: string;
+  encoding: string | null;
+  dataset: DatasetName | null;
+  title: Bilingual;
+  description: string;
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Normalise a --base-url value: absolute http(s) URL ending in "/". Throws on anything else. */
+export function normaliseBaseUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error(`base URL "${raw}" is not an absolute URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`base URL "${raw}" must use http or https`);
+  if (u.search || u.hash) throw new Error(`base URL "${raw}" must not have a query or fragment`);
+  return u.href.endsWith('/') ? u.href : `${u.href}/`;
+}
+
+/** Download URL of a release file: relative to the release folder, or absolute under the base URL. */
+export function fileUrl(meta: CatalogMeta, path: string): string {
+  const rel = path.split('/').map(encodeURIComponent).join('/');
+  return meta.baseUrl ? new URL(rel, meta.baseUrl).href : rel;
+}
+
+/**
+ * e-Stat 統計LOD names each municipality by its 5-digit 統計に用いる標準地域コード with a
+ * leading "C" (http://data.e-stat.go.jp/lod/sac/C40203). The 6-digit 全国地方公共団体コード is
+ * that code plus a check digit, so the URI is only derived when the check digit is right.
+ */
+export function spatialUri(code: string): string | null {
+  if (!/^\d{6}$/u.test(code)) return null;
+  const d = [...code].map(Number);
+  const sum = d.slice(0, 5).reduce((s, v, i) => s + v * (6 - i), 0);
+  const check = (11 - (sum % 11)) % 10;
+  return check === d[5] ? `http://data.e-stat.go.jp/lod/sac/C${code.slice(0, 5)}` : null;
+}
+
+function datasetTitle(ds: DatasetName): Bilingual {
+  const doc = schemaDoc(DATASET_SCHEMAS[ds]);
+  return { ja: doc['x-title-ja'] ?? doc.title, en: doc.title };
+}
+
+export function catalogMeta(tables: Tables, sources: CatalogSource[], contentHash: string, baseUrl: string | null): CatalogMeta {
+  const sorted = [...sources].sort((a, b) => a.municipality_code.localeCompare(b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || a.file.localeCompare(b.file));
+  const municipalities = [...new Map(sorted.map((s) => [s.municipality_code, s.municipality_name])).entries()].map(([code, name]) => ({ code, name }));
+  const names = municipalities.map((m) => m.name).join('・');
+  const reportYears = [...new Set(sorted.map((s) => s.report_fiscal_year))].sort((a, b) => a - b);
+  const years = [...reportYears, ...tables.numeric_targets.map((r) => r.fiscal_year)];
+  const fiscalYears = years.length ? { first: Math.min(...years), last: Math.max(...years) } : null;
+  const cite = (s: CatalogSource, lang: 'ja' | 'en') => {
+    const title = s.title ?? s.file;
+    const synthetic = s.synthetic ? (lang === 'ja' ? '【試験用の合成データ。公式の報告書ではありません】' : ' [SYNTHETIC TEST DATA, not an official report]') : '';
+    return lang === 'ja'
+      ? `${s.municipality_name}「${title}」(${s.file}, SHA-256 ${s.sha256}${s.url ? `, ${s.url}` : ''})${synthetic}`
+      : `${s.municipality_name}, "${title}" (${s.file}, SHA-256 ${s.sha256}${s.url ? `, ${s.url}` : ''})${synthetic}`;
+  };
+  return {
+    name: `sousei-kpi-${municipalities.map((m) => m.code).join('-') || 'empty'}`,
+    title: {
+      ja: `地方創生総合戦略 数値目標・KPI 進捗データ (${names})`,
+      en: `Regional revitalisation strategy: numeric targets and KPI progress (${names})`,
+    },
+    description: {
+      ja:
+        `${names}の「まち・ひと・しごと創生総合戦略」進捗状況報告書(PDF)から、基本目標・施策の基本的方向・数値目標の目標値と実績値・KPIの進捗状況・本文を抽出したデータです。` +
+        '報告書に記載された進捗度(○△×-)は再計算して照合し、食い違いや抽出上の注意は findings(検証結果)に記録しています。各行に出典ファイルとページを記載しています。',
+      en:
+        `Basic goals, policy directions, numeric targets (targets and actuals by fiscal year), KPI progress counts and text of the regional-revitalisation strategy progress reports of ${names}, extracted from the published PDF reports. ` +
+        'Every printed progress symbol (○△×-) was recomputed and checked; disagreements and extraction caveats are listed in findings. Each row names its source file and page.',
+    },
+    municipalities,
+    reportYears,
+    fiscalYears,
+    keywords: {
+      ja: ['地方創生', 'まち・ひと・しごと創生総合戦略', '数値目標', 'KPI', '進捗状況', ...municipalities.map((m) => m.name)],
+      en: ['regional revitalisation', 'KPI', 'numeric targets', 'progress report', 'open data'],
+    },
+    attribution: {
+      ja: `出典：${sorted.map((s) => cite(s, 'ja')).join('、')}を加工して作成。sousei-kpi が PDF から抽出・加工したデータであり、原本ではありません。ライセンス：${LICENSE.title}。${LICENSE.note.ja}`,
+      en: `Source: ${sorted.map((s) => cite(s, 'en')).join('; ')}. Extracted from the PDF and processed by sousei-kpi; this is not the original publication. Licence: ${LICENSE.title}. ${LICENSE.note.en}`,
+    },
+    sources: sorted,
+    contentHash,
+    version: contentHash.slice(0, 12),
+    baseUrl,
+  };
+}
+
+/** Every downloadable data file of the release, in a fixed order: per dataset CSV, Shift_JIS CSV, JSON; then the dictionary and datapackage.json. */
+export function catalogFiles(files: Map<string, Buffer>, datasets: DatasetName[]): CatalogFile[] {
+  const out: CatalogFile[] = [];
+  const add = (path: string, f: Omit<CatalogFile, 'path' | 'bytes' | 'sha256'>) => {
+    const b = files.get(path);
+    if (b) out.push({ path, bytes: b.byteLength, sha256: sha(b), ...f });
+  };
+  for (const ds of datasets) {
+    const t = datasetTitle(ds);
+    const description = schemaDoc(DATASET_SCHEMAS[ds]).description ?? '';
+    add(`${ds}.csv`, { mediaType: 'text/csv', format: 'CSV', encoding: 'UTF-8', dataset: ds, title: { ja: `${t.ja} (CSV, UTF-8)`, en: `${t.en} (CSV, UTF-8 with BOM)` }, description });
+    add(`sjis/${ds}.csv`, { mediaType: 'text/csv', format: 'CSV', encoding: 'Shift_JIS', dataset: ds, title: { ja: `${t.ja} (CSV, Shift_JIS)`, en: `${t.en} (CSV, Shift_JIS / CP932)` }, description });
+    add(`${ds}.json`, { mediaType: 'application/json', format: 'JSON', encoding: 'UTF-8', dataset: ds, title: { ja: `${t.ja} (JSON)`, en: `${t.en} (JSON)` }, description });
+  }
+  add('data-dictionary.csv', { mediaType: 'text/csv', format: 'CSV', encoding: 'UTF-8', dataset: null, title: { ja: 'データ辞書 (CSV)', en: 'Data dictionary (CSV)' }, description: 'One row per column of every dataset: title (ja/en), type, unit and description.' });
+  add('datapackage.json', { mediaType: 'application/json', format: 'JSON', encoding: 'UTF-8', dataset: null, title: { ja: 'データパッケージ記述 (Frictionless Data Package v2)', en: 'Data Package descriptor (Frictionless v2)' }, description: 'Table Schemas, licence and sources of the CSV files, for frictionless tools.' });
+  return out;
+}
+
+export function titleOf(ds: DatasetName): Bilingual {
+  return datasetTitle(ds);
+}
