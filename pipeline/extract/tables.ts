@@ -150,7 +150,13 @@ interface ColumnEdges {
 }
 
 /** Column intervals: from vertical rules when the table has them, else from header positions. */
-function columnEdges(header: HeaderColumn[], vRules: number[], left: number, right: number): { edges: ColumnEdges; ruled: boolean } {
+/**
+ * Column intervals: from vertical rules when the table has them; otherwise at
+ * the widest empty vertical strip of the body between two header centres
+ * (cell values are often right-aligned or centred, so the midpoint between
+ * headers can cut through a value); the midpoint only when the body has no gap.
+ */
+function columnEdges(header: HeaderColumn[], vRules: number[], left: number, right: number, body: Chunk[] = []): { edges: ColumnEdges; ruled: boolean } {
   const roles = header.map((h) => h.role);
   const edges: number[] = [left];
   let ruled = vRules.length >= 2;
@@ -158,11 +164,20 @@ function columnEdges(header: HeaderColumn[], vRules: number[], left: number, rig
     const a = header[i]!, b = header[i + 1]!;
     const gapLo = a.x1, gapHi = b.x0;
     const between = vRules.filter((x) => x >= gapLo - 3 && x <= gapHi + 3);
-    if (between.length > 0) edges.push(between.reduce((best, x) => (Math.abs(x - (gapLo + gapHi) / 2) < Math.abs(best - (gapLo + gapHi) / 2) ? x : best)));
-    else {
-      if (vRules.length >= 2) ruled = false;
-      edges.push((a.x0 + a.x1 + b.x0 + b.x1) / 4);
+    if (between.length > 0) {
+      edges.push(between.reduce((best, x) => (Math.abs(x - (gapLo + gapHi) / 2) < Math.abs(best - (gapLo + gapHi) / 2) ? x : best)));
+      continue;
     }
+    if (vRules.length >= 2) ruled = false;
+    const ca = (a.x0 + a.x1) / 2, cb = (b.x0 + b.x1) / 2;
+    const covering = body.filter((c) => c.x1 > ca && c.x0 < cb).map((c) => [Math.max(c.x0, ca), Math.min(c.x1, cb)] as [number, number]).sort((p, q) => p[0] - q[0]);
+    let best: [number, number] | null = null;
+    let cursor = ca;
+    for (const [x0, x1] of [...covering, [cb, cb] as [number, number]]) {
+      if (x0 > cursor && (!best || x0 - cursor > best[1] - best[0])) best = [cursor, x0];
+      cursor = Math.max(cursor, x1);
+    }
+    edges.push(best && best[1] - best[0] >= 1 ? (best[0] + best[1]) / 2 : (a.x0 + a.x1 + b.x0 + b.x1) / 4);
   }
   edges.push(right);
   return { edges: { roles, edges }, ruled };
@@ -178,6 +193,52 @@ function columnOf(c: Chunk, ce: ColumnEdges): number {
     }
   }
   return best;
+}
+
+/**
+ * Column assignment for tables without vertical rules. Chunks on one visual
+ * line are matched to columns left to right, at most one chunk per column,
+ * minimising how far each chunk sticks out of its column's interval. This keeps
+ * a right-aligned value and the centred symbol next to it in their own columns
+ * even when one of them crosses the midpoint between the two headers.
+ */
+export function alignLines(chunks: Chunk[], ce: ColumnEdges): Map<Chunk, number> {
+  const out = new Map<Chunk, number>();
+  const sorted = [...chunks].sort((a, b) => midY(a) - midY(b) || a.x0 - b.x0);
+  const lines: Chunk[][] = [];
+  for (const c of sorted) {
+    const l = lines.at(-1);
+    if (l && Math.abs(midY(l[0]!) - midY(c)) < c.size * 0.45) l.push(c);
+    else lines.push([c]);
+  }
+  const n = ce.roles.length;
+  const cost = (c: Chunk, j: number) => Math.max(0, ce.edges[j]! - c.x0) + Math.max(0, c.x1 - ce.edges[j + 1]!);
+  for (const line of lines) {
+    line.sort((a, b) => a.x0 - b.x0);
+    const m = line.length;
+    if (m > n) continue; // more pieces than columns: fall back to overlap
+    // dp[i][j]: best cost with chunk i in column j (columns strictly increasing).
+    const dp: number[][] = line.map(() => new Array<number>(n).fill(Infinity));
+    const from: number[][] = line.map(() => new Array<number>(n).fill(-1));
+    for (let j = 0; j < n; j++) dp[0]![j] = cost(line[0]!, j);
+    for (let i = 1; i < m; i++) {
+      for (let j = i; j < n; j++) {
+        for (let k = i - 1; k < j; k++) {
+          const v = dp[i - 1]![k]! + cost(line[i]!, j);
+          if (v < dp[i]![j]!) {
+            dp[i]![j] = v;
+            from[i]![j] = k;
+          }
+        }
+      }
+    }
+    let j = dp[m - 1]!.indexOf(Math.min(...dp[m - 1]!));
+    for (let i = m - 1; i >= 0 && j >= 0; i--) {
+      out.set(line[i]!, j);
+      j = from[i]![j]!;
+    }
+  }
+  return out;
 }
 
 /** Join chunks of one cell in reading order: lines top to bottom, chunks left to right. */
@@ -441,8 +502,9 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
       }
       const spanning = new Set<ColumnRole>(['name', 'baseline', 'grade']);
       const spanChunks: Array<{ role: ColumnRole; chunk: Chunk }> = [];
+      const colIndex = ce.ruled ? null : alignLines(body, ce.edges);
       for (const c of body) {
-        const col = columnOf(c, ce.edges);
+        const col = colIndex?.get(c) ?? columnOf(c, ce.edges);
         const role = ce.edges.roles[col];
         if (!role || role === 'other') continue;
         if (spanning.has(role)) {

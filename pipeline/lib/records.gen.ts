@@ -230,6 +230,32 @@ export interface SourceReport {
   page_url?: string | null;
   /** true for test data that is not an official report. */
   synthetic?: boolean;
+  /** Regular expression (JavaScript, case-insensitive) that links on page_url must match to be reported as candidate report PDFs; default: links ending in .pdf. */
+  page_pattern?: string | null;
+  /** ETag the server sent with the current file (for conditional requests by `sousei-kpi ingest`). */
+  etag?: string | null;
+  /** Last-Modified the server sent with the current file (for conditional requests by `sousei-kpi ingest`). */
+  last_modified?: string | null;
+  /** When the current file was downloaded from url (UTC, ISO 8601). */
+  fetched_at?: string | null;
+  /** Every downloaded version of the report, oldest first; the last one is the current file. Older files stay in raw/. */
+  versions?: Array<SourceVersion>;
+}
+
+/** One downloaded version of a report PDF. */
+export interface SourceVersion {
+  /** File name inside raw/. */
+  file: string;
+  /** SHA-256 of the file. */
+  sha256: string;
+  /** When it was downloaded (UTC, ISO 8601); null when it predates ingest. */
+  fetched_at: string | null;
+  /** ETag sent with it. */
+  etag: string | null;
+  /** Last-Modified sent with it. */
+  last_modified: string | null;
+  /** Where it was downloaded from. */
+  url?: string | null;
 }
 
 /** One paragraph or bullet of a goal's text sections: overview, new initiatives, key projects, evaluation points, challenges (課題), next steps (今後の展開). */

@@ -102,13 +102,14 @@ export function spatialUri(code: string): string | null {
   return check === d[5] ? `http://data.e-stat.go.jp/lod/sac/C${code.slice(0, 5)}` : null;
 }
 
-function datasetTitle(ds: DatasetName): Bilingual {
+export function datasetTitle(ds: DatasetName): Bilingual {
   const doc = schemaDoc(DATASET_SCHEMAS[ds]);
   return { ja: doc['x-title-ja'] ?? doc.title, en: doc.title };
 }
 
 export function catalogMeta(tables: Tables, sources: CatalogSource[], contentHash: string, baseUrl: string | null): CatalogMeta {
-  const sorted = [...sources].sort((a, b) => a.municipality_code.localeCompare(b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || a.file.localeCompare(b.file));
+  const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const sorted = [...sources].sort((a, b) => byText(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || byText(a.file, b.file));
   const municipalities = [...new Map(sorted.map((s) => [s.municipality_code, s.municipality_name])).entries()].map(([code, name]) => ({ code, name }));
   const names = municipalities.map((m) => m.name).join('・');
   const reportYears = [...new Set(sorted.map((s) => s.report_fiscal_year))].sort((a, b) => a - b);
@@ -170,8 +171,4 @@ export function catalogFiles(files: Map<string, Buffer>, datasets: DatasetName[]
   add('data-dictionary.csv', { mediaType: 'text/csv', format: 'CSV', encoding: 'UTF-8', dataset: null, title: { ja: 'データ辞書 (CSV)', en: 'Data dictionary (CSV)' }, description: 'One row per column of every dataset: title (ja/en), type, unit and description.' });
   add('datapackage.json', { mediaType: 'application/json', format: 'JSON', encoding: 'UTF-8', dataset: null, title: { ja: 'データパッケージ記述 (Frictionless Data Package v2)', en: 'Data Package descriptor (Frictionless v2)' }, description: 'Table Schemas, licence and sources of the CSV files, for frictionless tools.' });
   return out;
-}
-
-export function titleOf(ds: DatasetName): Bilingual {
-  return datasetTitle(ds);
 }
