@@ -620,7 +620,7 @@ function partitionBySums(lines: Array<Array<[string, number]>>, targets: number[
 export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
   const out: ExtractedKpiTable[] = [];
   for (const h of findHeaders(layouts, /施策|基本的方向/u, [/KPI/u, /進捗/u])) {
-    const layout = h.layout;
+    let layout = h.layout;
     const issues: string[] = [];
     const headerText = h.chunks.map((c) => c.text).join(' ');
     const yearM = /((?:H|平成|R|令和)\s*(?:\d{1,2}|元))\s*年度?\s*の?\s*進捗/u.exec(headerText);
@@ -631,21 +631,42 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
     if (!nameHeader || !kpiHeader) continue;
     let left = Math.min(...h.chunks.map((c) => c.x0)) - 40;
     const right = Math.max(...h.chunks.map((c) => c.x1)) + 60;
-    const inColumn = h.inColumn;
-    // Row anchors: chunks starting with a circled number, left of the KPI count column.
-    const stop = layout.lines.find((l) => inColumn(l) && l.top > h.bottom && (isStopLine(l.text) || /^[○◯]\s*[:：]/u.test(l.text)));
-    let limit = stop ? stop.top : layout.height;
-    // The outlook may be a separate table below the KPI table, with its own header.
-    const outlookHeader = layout.lines.find(
-      (l) => inColumn(l) && l.top > h.bottom && l.top < limit && /達成見込|見込み?$|^目標年度/u.test(l.text.replace(/\s+/gu, '')) && !l.chunks.some((c) => h.chunks.includes(c)),
-    );
-    if (outlookHeader) limit = outlookHeader.top;
+    let inColumn = h.inColumn;
     // The header row's bottom under the name column (other header cells may be taller).
-    const headBottom = Math.max(...h.chunks.filter((c) => c.x1 > nameHeader.x0 - 1 && c.x0 < kpiHeader.x0).map((c) => c.bottom));
-    const anchors = layout.chunks
-      .filter((c) => inColumn(c) && c.top > headBottom - 1 && midY(c) < limit && c.x1 < kpiHeader.x0 + 2 && leadingCircled(c.text) !== null && c.x0 < (nameHeader.x0 + nameHeader.x1) / 2)
-      .sort((a, b) => midY(a) - midY(b));
-    if (process.env.DBG) console.error("KPIHDR", layout.page, JSON.stringify(cols.map(c=>[c.text,Math.round(c.x0),Math.round(c.x1)])), headBottom, limit, anchors.length, layout.gutters);
+    let headBottom = Math.max(...h.chunks.filter((c) => c.x1 > nameHeader.x0 - 1 && c.x0 < kpiHeader.x0).map((c) => c.bottom));
+    let stop: Line | undefined;
+    let limit = 0;
+    let outlookHeader: Line | undefined;
+    let anchors: Chunk[] = [];
+    const findRows = () => {
+      // Row anchors: chunks starting with a circled number, left of the KPI count column.
+      stop = layout.lines.find((l) => inColumn(l) && l.top > headBottom && (isStopLine(l.text) || /^[○◯]\s*[:：]/u.test(l.text)));
+      limit = stop ? stop.top : layout.height;
+      // The outlook may be a separate table below the KPI table, with its own header.
+      outlookHeader = layout.lines.find(
+        (l) => inColumn(l) && l.top > headBottom && l.top < limit && /達成見込|見込み?$|^目標年度/u.test(l.text.replace(/\s+/gu, '')) && !l.chunks.some((c) => h.chunks.includes(c)),
+      );
+      if (outlookHeader) limit = outlookHeader.top;
+      anchors = layout.chunks
+        .filter((c) => inColumn(c) && c.top > headBottom - 1 && midY(c) < limit && c.x1 < kpiHeader.x0 + 2 && leadingCircled(c.text) !== null && c.x0 < (nameHeader.x0 + nameHeader.x1) / 2)
+        .sort((a, b) => midY(a) - midY(b));
+    };
+    findRows();
+    if (anchors.length === 0 && !stop) {
+      // Header at the foot of a page, rows at the top of the next one.
+      const next = layouts.find((l) => l.page === layout.page + 1);
+      const first = next?.chunks
+        .filter((c) => c.top < next.height * 0.35 && leadingCircled(c.text) !== null && c.x0 < (nameHeader.x0 + nameHeader.x1) / 2 && c.x1 < kpiHeader.x0 + 2)
+        .sort((a, b) => a.top - b.top)[0];
+      if (next && first && !layout.lines.some((l) => h.inColumn(l) && l.top > h.bottom + 2)) {
+        layout = next;
+        inColumn = sameColumn(next, first);
+        const above = next.chunks.filter((c) => c.bottom <= first.top + 0.5 && c.top < first.top - first.size * 2);
+        headBottom = above.length ? Math.max(...above.map((c) => c.bottom)) : first.top - 1;
+        findRows();
+        if (anchors.length) issues.push(`the header is on page ${h.layout.page}, the rows on page ${next.page}`);
+      }
+    }
     if (anchors.length === 0) continue;
     left = Math.min(left, ...anchors.map((a) => a.x0 - 2));
     const hr = layout.rules.filter((r) => r.dir === 'h' && r.at > headBottom && r.at < limit && Math.min(r.to, right) - Math.max(r.from, left) > 10);
@@ -709,11 +730,12 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
     };
     const prog = regroup('progress', PAIR_PROGRESS_RE);
     let outl = regroup('outlook', PAIR_OUTLOOK_RE);
-    if (outlookHeader && outl.every((ps) => ps.length === 0)) {
+    const oh: Line | undefined = outlookHeader;
+    if (oh && outl.every((ps) => ps.length === 0)) {
       // Separate outlook table: its lines in order, split so that each row adds up to its KPI count.
-      const end = stop ? stop.top : layout.height;
+      const end = stop ? (stop as Line).top : layout.height;
       const lines = layout.lines
-        .filter((l) => inColumn(l) && l.top > outlookHeader.bottom - 1 && l.top < end)
+        .filter((l) => inColumn(l) && l.top > oh.bottom - 1 && l.top < end)
         .map((l) => pairs(l.text, PAIR_OUTLOOK_RE))
         .filter((ps) => ps.length > 0);
       const part = partitionBySums(lines, numericCounts);
@@ -721,7 +743,7 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
         outl = anchors.map(() => []);
         part.forEach((r, i) => outl[r]!.push(...lines[i]!));
         issues.push('outlook counts read from a separate table below the KPI table and matched to rows by order');
-        regions.push({ page: layout.page, x0: left, x1: right, top: outlookHeader.top - 1, bottom: end });
+        regions.push({ page: layout.page, x0: left, x1: right, top: oh.top - 1, bottom: end });
       } else if (lines.length > 0) issues.push('a separate outlook table was found but its counts do not match the rows; outlook counts left empty');
     }
     const nameChunks = cells.map((c) => c.name);
@@ -734,7 +756,8 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
       outlookPairs: outl[i]!,
       notes: [],
     }));
-    regions.unshift({ page: layout.page, x0: left, x1: right, top: h.top - 1, bottom: tableBottom });
+    if (layout !== h.layout) regions.push({ page: h.layout.page, x0: left, x1: right, top: h.top - 1, bottom: h.bottom + 1 });
+    regions.unshift({ page: layout.page, x0: left, x1: right, top: layout === h.layout ? h.top - 1 : headBottom, bottom: tableBottom });
     out.push({ page: layout.page, pages: [layout.page], method, header: headerText, progressYearLabel: yearM ? yearM[1]!.replace(/\s+/gu, '') : null, rows, issues, regions });
   }
   return out;

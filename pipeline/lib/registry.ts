@@ -1,5 +1,6 @@
 /** Loading of the project's input registries (raw/sources.json, raw/indicators.json), checked with ajv. */
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IndicatorRegistry, SourceRegistry } from './records.gen.js';
 import { formatErrors, validator } from './schemas.js';
@@ -36,6 +37,32 @@ export function loadSources(rawDir: string): SourceRegistry {
     ids.add(r.id);
   }
   return reg;
+}
+
+/**
+ * Write raw/sources.json atomically (temporary file in the same folder, fsync, rename), after
+ * checking it against the schema, so a crash leaves either the old or the new registry, never half of one.
+ */
+export function saveSources(rawDir: string, reg: SourceRegistry): void {
+  const path = join(rawDir, 'sources.json');
+  const v = validator('sources.schema.json');
+  if (!v(reg)) throw new InputError(path, `would not match schemas/sources.schema.json: ${formatErrors(v.errors)}`, 'this is a bug in the code that updates the registry; the file was left unchanged');
+  const tmp = join(rawDir, `.sources.json.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const data = Buffer.from(`${JSON.stringify(reg, null, 2)}\n`, 'utf8');
+  try {
+    const fd = openSync(tmp, 'wx', 0o644);
+    try {
+      let off = 0;
+      while (off < data.byteLength) off += writeSync(fd, data, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 export function loadIndicators(rawDir: string): IndicatorRegistry {
