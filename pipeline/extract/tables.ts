@@ -310,6 +310,8 @@ function findHeaders(layouts: PageLayout[], key: RegExp, mustAlso: RegExp[]): He
           const y0 = midY(cand[0]!);
           const line = col.filter((c) => Math.abs(midY(c) - y0) <= c.size * 0.3);
           if (isDataLine(line)) break;
+          // Header cells hold words; a line of symbols or numbers (▼, 16,507人) belongs to the body.
+          if (line.every((c) => /^[▼▲↓→⇒\s]+$|^[\d,.]+\s*(%|人|万人?|件)?$/u.test(c.text.trim()))) break;
           // A lone section heading ("KPI", "数値目標") or text wholly beside the band is not a header cell.
           const bx0 = Math.min(...band.map((c) => c.x0));
           if (line.every((c) => c.x1 < bx0 || /^(KPI|数値目標|課題|■?評価のポイント)$/u.test(c.text.trim()))) break;
