@@ -311,7 +311,7 @@ function findHeaders(layouts: PageLayout[], key: RegExp, mustAlso: RegExp[]): He
           const line = col.filter((c) => Math.abs(midY(c) - y0) <= c.size * 0.3);
           if (isDataLine(line)) break;
           // Header cells hold words; a line of symbols or numbers (▼, 16,507人) belongs to the body.
-          if (line.every((c) => /^[▼▲↓→⇒\s]+$|^[\d,.]+\s*(%|人|万人?|件)?$/u.test(c.text.trim()))) break;
+          if (line.some((c) => /^[○△×ABC—-]\s*\d/u.test(c.text.trim())) || line.every((c) => /^[▼▲↓→⇒\s]+$|^[\d,.]+\s*(%|人|万人?|件)?$/u.test(c.text.trim()))) break;
           // A lone section heading ("KPI", "数値目標") or text wholly beside the band is not a header cell.
           const bx0 = Math.min(...band.map((c) => c.x0));
           if (line.every((c) => c.x1 < bx0 || /^(KPI|数値目標|課題|■?評価のポイント)$/u.test(c.text.trim()))) break;
@@ -674,10 +674,23 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
     const hr = layout.rules.filter((r) => r.dir === 'h' && r.at > headBottom && r.at < limit && Math.min(r.to, right) - Math.max(r.from, left) > 10);
     const method: 'ruled' | 'aligned' = hr.length >= anchors.length ? 'ruled' : 'aligned';
     // Row bands: from each anchor's top (or the rule just above it) to the next anchor's.
+    // Without rules, a row's counts may sit above its label (label centred on two count
+    // lines): split rows halfway through the gap between one label block and the next.
+    const nameBlockBottom = anchors.map((a, i) => {
+      const nextTop = anchors[i + 1]?.top ?? limit;
+      let bottom = a.bottom;
+      const cont = layout.chunks
+        .filter((c) => inColumn(c) && c.x1 < kpiHeader.x0 + 2 && c.x0 < (nameHeader.x0 + nameHeader.x1) / 2 && c.top > a.top && c.top < nextTop - 0.5)
+        .sort((p, q) => p.top - q.top);
+      for (const c of cont) if (c.top - bottom < c.size * 1.0) bottom = Math.max(bottom, c.bottom);
+      return bottom;
+    });
     const tops = anchors.map((a, i) => {
       const prevBottom = i === 0 ? headBottom : anchors[i - 1]!.bottom;
       const rs = hr.filter((r) => r.at <= a.top + 1 && r.at >= prevBottom - 1);
-      return rs.length ? Math.max(...rs.map((r) => r.at)) : a.top - 1;
+      if (rs.length) return Math.max(...rs.map((r) => r.at));
+      if (method === 'aligned') return i === 0 ? headBottom : (nameBlockBottom[i - 1]! + a.top) / 2;
+      return a.top - 1;
     });
     const lastBottomRule = hr.filter((r) => r.at > anchors.at(-1)!.bottom);
     const tableBottom = Math.min(limit, lastBottomRule.length ? Math.max(...lastBottomRule.map((r) => r.at)) + 1 : limit);
