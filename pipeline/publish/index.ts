@@ -11,14 +11,18 @@
  * release complete and `latest` pointing at a whole release.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { DatasetName, DatasetRecords, Finding } from '../lib/records.gen.js';
 import { DATASET_SCHEMAS } from '../lib/records.gen.js';
 import { schemaDoc } from '../lib/schemas.js';
 import type { NormalizedReport } from '../normalize/index.js';
 import { toCsv } from './csv.js';
 import { assertValidDataPackage } from './datapackage.js';
+import { appendReleaseIndex, buildChangelog, changelogMarkdown, readRelease, readReleaseIndex, type PublicationOptions } from './changelog.js';
+import { normaliseBaseUrl } from './catalog.js';
+import { addCatalogFiles } from './extras.js';
+import { cp932Findings, sjisCsv } from './sjis.js';
 import { csvColumns, tableSchema } from './tableschema.js';
 
 export { toCsv, neutraliseCell } from './csv.js';
@@ -39,6 +43,10 @@ export interface PublishInput {
   reports: Array<{ report: NormalizedReport; source: SourceInfo }>;
   /** Findings not tied to a published report (e.g. a file that failed). */
   extraFindings?: Finding[];
+  /** Also write a Shift_JIS (CP932) copy of every CSV under sjis/. */
+  sjis?: boolean;
+  /** Absolute URL the release folder will be served from; download URLs in dcat.jsonld / ckan-package.json are relative without it. */
+  baseUrl?: string;
 }
 
 export interface ReleaseFile {
@@ -53,6 +61,9 @@ export interface ReleaseContent {
   contentHash: string;
   files: Map<string, Buffer>;
   rowCounts: Record<DatasetName, number>;
+  /** Suffix of the release id: the content hash, mixed with the publication options when they are not the defaults. */
+  releaseKey?: string;
+  publication?: PublicationOptions;
 }
 
 export interface PublishResult {
@@ -119,6 +130,8 @@ function describe(dataset: DatasetName) {
 /** Build every file of a release in memory. */
 export function buildRelease(input: PublishInput): ReleaseContent {
   const tables = collect(input);
+  const baseUrl = input.baseUrl ? normaliseBaseUrl(input.baseUrl) : null;
+  if (input.sjis) tables.findings = sortRows('findings', [...tables.findings, ...cp932Findings(tables, input.reports[0]?.source.municipality_code ?? '')]);
   const files = new Map<string, Buffer>();
   const rowCounts = {} as Record<DatasetName, number>;
   for (const ds of DATASETS) {
@@ -128,6 +141,9 @@ export function buildRelease(input: PublishInput): ReleaseContent {
     files.set(`${ds}.json`, json(rows));
   }
   const contentHash = sha([...files.entries()].map(([n, b]) => `${n}:${sha(b)}`).join('\n'));
+  if (input.sjis) for (const ds of DATASETS) files.set(`sjis/${ds}.csv`, sjisCsv(files.get(`${ds}.csv`)!));
+  const publication: PublicationOptions = { sjis: input.sjis === true, base_url: baseUrl };
+  const releaseKey = (publication.sjis || baseUrl ? sha(`${contentHash}\n${JSON.stringify(publication)}`) : contentHash).slice(0, 12);
   const sources = [...input.reports]
     .map((r) => r.source)
     .sort((a, b) => cmp(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || cmp(a.file, b.file));
@@ -166,12 +182,21 @@ export function buildRelease(input: PublishInput): ReleaseContent {
   };
   assertValidDataPackage(descriptor);
   files.set('datapackage.json', json(descriptor));
+  addCatalogFiles(files, { tables, sources, datasets: DATASETS, contentHash, baseUrl });
+  files.set('manifest.json', manifestFile(files, contentHash));
+  return { contentHash, files, rowCounts, releaseKey, publication };
+}
+
+/** manifest.json: sha256 and size of every other file of the release. */
+function manifestFile(files: Map<string, Buffer>, contentHash: string): Buffer {
   const manifest = {
     content_hash: contentHash,
-    files: [...files.entries()].sort(([a], [b]) => cmp(a, b)).map(([path, b]) => ({ path, bytes: b.byteLength, sha256: sha(b) })),
+    files: [...files.entries()]
+      .filter(([path]) => path !== 'manifest.json')
+      .sort(([a], [b]) => cmp(a, b))
+      .map(([path, b]) => ({ path, bytes: b.byteLength, sha256: sha(b) })),
   };
-  files.set('manifest.json', json(manifest));
-  return { contentHash, files, rowCounts };
+  return json(manifest);
 }
 
 function writeFileDurable(path: string, data: Buffer): void {
@@ -220,15 +245,29 @@ function releaseDate(now: Date): string {
 export function writeRelease(outDir: string, content: ReleaseContent, now = new Date()): PublishResult {
   const releases = join(outDir, 'releases');
   mkdirSync(releases, { recursive: true });
-  const suffix = content.contentHash.slice(0, 12);
+  const suffix = content.releaseKey ?? content.contentHash.slice(0, 12);
+  const publication = content.publication ?? { sjis: false, base_url: null };
   const existing = readdirSync(releases).find((n) => n.endsWith(`-${suffix}`) && !n.startsWith('.'));
   let id = existing ?? `${releaseDate(now)}-${suffix}`;
   let created = false;
   if (!existing) {
+    // The changelog compares with the release `latest` points at before this publish.
+    const prevId = latestRelease(outDir);
+    const previous = prevId && existsSync(join(releases, prevId)) ? readRelease(join(releases, prevId), prevId, DATASETS) : null;
+    const tables = Object.fromEntries(DATASETS.map((ds) => [ds, JSON.parse(content.files.get(`${ds}.json`)?.toString('utf8') ?? '[]') as Array<Record<string, unknown>>]));
+    const changelog = buildChangelog({ release: id, created: now, contentHash: content.contentHash, publication, datasets: DATASETS, tables, previous });
+    const files = new Map(content.files);
+    files.set('CHANGELOG.md', Buffer.from(changelogMarkdown(changelog), 'utf8'));
+    files.set('changelog.json', json(changelog));
+    files.set('manifest.json', manifestFile(files, content.contentHash));
     const tmp = join(releases, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(tmp);
     try {
-      for (const [name, data] of [...content.files.entries()].sort(([a], [b]) => cmp(a, b))) writeFileDurable(join(tmp, name), data);
+      for (const [name, data] of [...files.entries()].sort(([a], [b]) => cmp(a, b))) {
+        mkdirSync(dirname(join(tmp, name)), { recursive: true });
+        writeFileDurable(join(tmp, name), data);
+      }
+      for (const sub of new Set([...files.keys()].map((n) => dirname(n)).filter((d) => d !== '.'))) fsyncDir(join(tmp, sub));
       fsyncDir(tmp);
       renameSync(tmp, join(releases, id));
       fsyncDir(releases);
@@ -237,6 +276,20 @@ export function writeRelease(outDir: string, content: ReleaseContent, now = new 
       rmSync(tmp, { recursive: true, force: true });
       throw err;
     }
+  }
+  // List the release in releases/index.json (also heals a run killed between the rename and this line).
+  if (!readReleaseIndex(releases).releases.some((r) => r.id === id)) {
+    const log = readRelease(join(releases, id), id, []);
+    const logFile = join(releases, id, 'changelog.json');
+    const meta = existsSync(logFile) ? (JSON.parse(readFileSync(logFile, 'utf8')) as { created?: string; previous_release?: string | null }) : {};
+    appendReleaseIndex(releases, {
+      id,
+      content_hash: log.contentHash ?? content.contentHash,
+      created: meta.created ?? now.toISOString(),
+      previous: meta.previous_release ?? null,
+      row_counts: content.rowCounts,
+      publication,
+    });
   }
   if (latestRelease(outDir) !== id) {
     const link = join(outDir, `.latest-${process.pid}-${randomBytes(4).toString('hex')}`);
