@@ -480,6 +480,12 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
         rowEdges.push(hr.length ? hr.reduce((best, r) => (Math.abs(r.at - (a + b) / 2) < Math.abs(best - (a + b) / 2) ? r.at : best), hr[0]!.at) : (a + b) / 2);
       }
       rowEdges.push(tableBottom);
+      // A row split by the page break: its tail sits above the first rule of this page's body.
+      const prevRow = rows.at(-1);
+      if (prevRow) {
+        const split = horizontalRulesBetween(layout.rules, tableTop + 1, rowsHere[0]!.chunk.top - 0.5, tableLeft, tableRight);
+        if (split.length) rowEdges[0] = Math.max(...split.map((r) => r.at));
+      }
       // Body chunks of the table region.
       const body = layout.chunks.filter(
         (c) => inColumn(c) && midY(c) > tableTop && midY(c) < tableBottom && c.x1 > tableLeft && c.x0 < tableRight,
@@ -515,7 +521,13 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
         }
         const y = midY(c);
         const r = rowEdges.findIndex((edge, k) => k < rowsHere.length && y >= edge && y < rowEdges[k + 1]!);
-        if (r < 0) continue;
+        if (r < 0) {
+          if (prevRow && y < rowEdges[0]! && (role === 'target' || role === 'actual' || role === 'progress')) {
+            prevRow[role] = [prevRow[role], c.text].filter(Boolean).join('\n');
+            issues.push(`note: page ${layout.page}: the ${prevRow.year} row continues from the previous page`);
+          }
+          continue;
+        }
         const list = perRow[r]!.get(role) ?? [];
         list.push(c);
         perRow[r]!.set(role, list);
@@ -558,7 +570,7 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
           pendingBlock = { rows: [], chunks: new Map(), pages: new Set() };
           block++;
         }
-        assignSpan(0, firstStart - 1, rowEdges[0]!, rowEdges[firstStart]!);
+        assignSpan(0, firstStart - 1, tableTop, rowEdges[firstStart]!);
       }
       for (const [s, top, bottom] of blockEdges) {
         flushBlock();
@@ -585,7 +597,7 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
       for (let i = 1; i < ys.length; i++) if (ys[i] !== ys[i - 1]! + 1) issues.push(`indicator ${b + 1}: year ${rs[i]!.year} does not follow ${rs[i - 1]!.year}`);
       if (!rs[0]?.name) issues.push(`indicator ${b + 1}: no indicator name found`);
     }
-    if (rows.length > 0) tables.push({ page: h.layout.page, pages, method, header, rows, issues, regions });
+    if (rows.length > 0) tables.push({ page: h.layout.page, pages, method, header, rows, issues: [...new Set(issues)], regions });
   }
   return tables;
 }
@@ -745,12 +757,31 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
     };
     const prog = regroup('progress', PAIR_PROGRESS_RE);
     let outl = regroup('outlook', PAIR_OUTLOOK_RE);
-    const oh: Line | undefined = outlookHeader;
+    let oh: Line | undefined = outlookHeader;
+    let ohLayout = layout;
+    let ohColumn = inColumn;
+    let ohEnd = stop ? (stop as Line).top : layout.height;
+    if (!oh && !stop && outl.every((ps) => ps.length === 0)) {
+      // The outlook table may open the next reading column (next column or next page).
+      const col = layout.lines.find((l) => inColumn(l))?.column ?? 0;
+      const nextCol = layout.lines.some((l) => l.column === col + 1);
+      const nl = nextCol ? layout : layouts.find((l) => l.page === layout.page + 1);
+      const target = nextCol ? col + 1 : 0;
+      const cand = nl?.lines.filter((l) => l.column === target).sort((a, b) => a.top - b.top).slice(0, 3).find((l) => /達成見込|^目標年度/u.test(l.text.replace(/\s+/gu, '')));
+      if (nl && cand) {
+        oh = cand;
+        ohLayout = nl;
+        ohColumn = sameColumn(nl, cand);
+        const st = nl.lines.find((l) => l.column === target && l.top > cand.bottom && (isStopLine(l.text) || /^[○◯]\s*[:：]/u.test(l.text)));
+        ohEnd = st ? st.top : nl.height;
+      }
+    }
     if (oh && outl.every((ps) => ps.length === 0)) {
       // Separate outlook table: its lines in order, split so that each row adds up to its KPI count.
-      const end = stop ? (stop as Line).top : layout.height;
-      const lines = layout.lines
-        .filter((l) => inColumn(l) && l.top > oh.bottom - 1 && l.top < end)
+      const end = ohEnd;
+      const ohTop = oh.bottom;
+      const lines = ohLayout.lines
+        .filter((l) => ohColumn(l) && l.top > ohTop - 1 && l.top < end)
         .map((l) => pairs(l.text, PAIR_OUTLOOK_RE))
         .filter((ps) => ps.length > 0);
       const part = partitionBySums(lines, numericCounts);
@@ -758,7 +789,8 @@ export function readKpiTables(layouts: PageLayout[]): ExtractedKpiTable[] {
         outl = anchors.map(() => []);
         part.forEach((r, i) => outl[r]!.push(...lines[i]!));
         issues.push('outlook counts read from a separate table below the KPI table and matched to rows by order');
-        regions.push({ page: layout.page, x0: left, x1: right, top: oh.top - 1, bottom: end });
+        const ox = ohLayout.lines.filter((l) => ohColumn(l) && l.top >= oh!.top - 1 && l.top < end);
+        regions.push({ page: ohLayout.page, x0: Math.min(...ox.map((l) => l.x0)) - 1, x1: Math.max(...ox.map((l) => l.x1)) + 1, top: oh.top - 1, bottom: end });
       } else if (lines.length > 0) issues.push('a separate outlook table was found but its counts do not match the rows; outlook counts left empty');
     }
     const nameChunks = cells.map((c) => c.name);

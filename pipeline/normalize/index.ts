@@ -79,7 +79,8 @@ export function normalizeReport(ex: ExtractedReport, meta: ReportMeta, registry:
   for (const table of ex.numericTables) {
     const goalNo = table.goalNo ?? 0;
     for (const issue of table.issues) {
-      finding({ dataset: 'numeric_targets', record_key: `${meta.file}#page${table.page}`, rule: 'table_structure', severity: 'warning', message: `numeric-target table of goal ${goalNo} (page ${table.page}): ${issue}`, reported: null, recomputed: null, source_page: table.page });
+      const note = issue.startsWith('note: ');
+      finding({ dataset: 'numeric_targets', record_key: `${meta.file}#page${table.page}`, rule: note ? 'table_layout' : 'table_structure', severity: note ? 'info' : 'warning', message: `numeric-target table of goal ${goalNo} (page ${table.page}): ${issue.replace(/^note: /u, '')}`, reported: null, recomputed: null, source_page: table.page });
     }
     const blocks = new Map<number, typeof table.rows>();
     for (const r of table.rows) blocks.set(r.block, [...(blocks.get(r.block) ?? []), r]);

@@ -1,0 +1,148 @@
+/**
+ * Cron expressions, as node-cron 4 reads them, and the previous fire time of one —
+ * which node-cron does not offer and the scheduler needs to catch up a run missed while
+ * it was down.
+ *
+ * Fields: [second] minute hour day-of-month month day-of-week; 5 fields mean second 0.
+ * Each field is a list of `*`, `N` or `N-M`, each optionally `/STEP`; months and week days
+ * may be names (jan, october, mon…); week day 7 is Sunday. As in node-cron, a day fires
+ * only when it matches both day-of-month and day-of-week.
+ */
+
+export interface CronFields {
+  second: number[];
+  minute: number[];
+  hour: number[];
+  day: number[];
+  month: number[];
+  weekday: number[];
+}
+
+const FIELDS: Array<{ key: keyof CronFields; min: number; max: number; names?: string[] }> = [
+  { key: 'second', min: 0, max: 59 },
+  { key: 'minute', min: 0, max: 59 },
+  { key: 'hour', min: 0, max: 23 },
+  { key: 'day', min: 1, max: 31 },
+  { key: 'month', min: 1, max: 12, names: ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'] },
+  { key: 'weekday', min: 0, max: 7, names: ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] },
+];
+
+export class CronError extends Error {
+  override name = 'CronError';
+}
+
+function parseField(text: string, f: (typeof FIELDS)[number]): number[] {
+  const value = (s: string): number => {
+    const lower = s.toLowerCase();
+    const i = f.names?.findIndex((n) => lower === n || lower === n.slice(0, 3)) ?? -1;
+    const v = i >= 0 ? i + f.min : /^\d+$/.test(s) ? Number(s) : NaN;
+    if (!(v >= f.min && v <= f.max)) throw new CronError(`"${s}" is not a valid ${f.key} (${f.min}–${f.max}${f.names ? ' or a name' : ''})`);
+    return v;
+  };
+  const out = new Set<number>();
+  for (const item of text.split(',')) {
+    const m = /^(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:\/(\d+))?$/i.exec(item);
+    if (!m) throw new CronError(`"${item}" is not a valid ${f.key} field`);
+    const step = m[2] === undefined ? 1 : Number(m[2]);
+    if (step < 1) throw new CronError(`step "/${m[2]}" of the ${f.key} field must be at least 1`);
+    let lo: number, hi: number;
+    if (m[1] === '*') [lo, hi] = [f.min, f.key === 'weekday' ? 6 : f.max];
+    else {
+      const [a, b] = m[1]!.split('-');
+      lo = value(a!);
+      hi = b === undefined ? (m[2] === undefined ? lo : f.max) : value(b);
+    }
+    if (lo > hi) throw new CronError(`range "${m[1]}" of the ${f.key} field runs backwards`);
+    for (let v = lo; v <= hi; v += step) out.add(f.key === 'weekday' && v === 7 ? 0 : v);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+export function parseCron(expr: string): CronFields {
+  const parts = expr.trim().split(/\s+/);
+  if (parts.length !== 5 && parts.length !== 6) throw new CronError(`"${expr}" has ${parts.length} fields; a cron expression has 5 (minute hour day month weekday) or 6 (second first)`);
+  if (parts.length === 5) parts.unshift('0');
+  const fields = {} as CronFields;
+  FIELDS.forEach((f, i) => (fields[f.key] = parseField(parts[i]!, f)));
+  return fields;
+}
+
+interface Civil {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Wall-clock time of an instant in a time zone. */
+export function civilTime(t: number, timeZone: string): Civil {
+  let fmt = formatters.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    formatters.set(timeZone, fmt);
+  }
+  const p = Object.fromEntries(fmt.formatToParts(new Date(t)).map((x) => [x.type, Number(x.value)]));
+  return { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: p.second! };
+}
+
+const asUtc = (c: Civil) => Date.UTC(c.year, c.month - 1, c.day, c.hour, c.minute, c.second);
+
+/** The instant a wall-clock time denotes in a time zone, or null when it does not exist there (a DST gap). */
+function instantOf(c: Civil, timeZone: string): number | null {
+  const guess = asUtc(c);
+  let t = guess - (asUtc(civilTime(guess, timeZone)) - guess);
+  t = guess - (asUtc(civilTime(t, timeZone)) - t);
+  return asUtc(civilTime(t, timeZone)) === guess ? t : null;
+}
+
+const desc = (xs: number[]) => [...xs].reverse();
+
+/** Throws CronError unless `timeZone` is an IANA zone name Intl knows. */
+export function checkTimeZone(timeZone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    throw new CronError(`unknown time zone "${timeZone}" (use an IANA name such as Asia/Tokyo)`);
+  }
+}
+
+/**
+ * The latest fire time of the expression at or before `at` (null if none in the 30 years
+ * before it). Walks the wall-clock fields downwards from `at`, so it costs a few
+ * candidates per field, not one per second.
+ */
+export function previousFire(fields: CronFields, timeZone: string, at: Date): Date | null {
+  const limit = at.getTime();
+  const now = civilTime(limit, timeZone);
+  for (let year = now.year; year >= now.year - 30; year--) {
+    const yb = year === now.year;
+    for (const month of desc(fields.month)) {
+      if (yb && month > now.month) continue;
+      const mb = yb && month === now.month;
+      const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+      for (const day of desc(fields.day)) {
+        if (day > days || (mb && day > now.day)) continue;
+        if (!fields.weekday.includes(new Date(Date.UTC(year, month - 1, day)).getUTCDay())) continue;
+        const db = mb && day === now.day;
+        for (const hour of desc(fields.hour)) {
+          if (db && hour > now.hour) continue;
+          const hb = db && hour === now.hour;
+          for (const minute of desc(fields.minute)) {
+            if (hb && minute > now.minute) continue;
+            const ib = hb && minute === now.minute;
+            for (const second of desc(fields.second)) {
+              if (ib && second > now.second) continue;
+              const t = instantOf({ year, month, day, hour, minute, second }, timeZone);
+              if (t !== null && t <= limit) return new Date(t);
+            }
+          }
+        }
+      }
+    }
+  }
+  return null;
+}
