@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { InputError } from '../lib/registry.js';
+import { normaliseBaseUrl } from '../publish/catalog.js';
 import type { Command } from './main.js';
 import { describeError, runPipeline } from './run.js';
 
@@ -18,6 +19,9 @@ Options:
   --municipality-name NAME  municipality name for unregistered files (e.g. 福岡県久留米市)
   --year YYYY               report fiscal year (Western) for unregistered files
   --keep-going              publish the reports that worked even if others failed (exit 3)
+  --sjis                    also write Shift_JIS (CP932) copies of the CSV files under sjis/
+  --base-url URL            URL the release folder will be served from (absolute download
+                            URLs in dcat.jsonld and ckan-package.json; relative without it)
   --quiet                   no progress messages on stderr
   -h, --help                this help
 
@@ -41,6 +45,8 @@ export const runCommand: Command = {
           'municipality-name': { type: 'string' },
           year: { type: 'string' },
           'keep-going': { type: 'boolean', default: false },
+          sjis: { type: 'boolean', default: false },
+          'base-url': { type: 'string' },
           quiet: { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
@@ -64,6 +70,14 @@ export const runCommand: Command = {
       process.stderr.write(`sousei-kpi run: --municipality-code must be the 6-digit 全国地方公共団体コード, not "${code}"\n`);
       return 2;
     }
+    if (v['base-url'] !== undefined) {
+      try {
+        normaliseBaseUrl(v['base-url']);
+      } catch (err) {
+        process.stderr.write(`sousei-kpi run: --base-url: ${(err as Error).message}\n`);
+        return 2;
+      }
+    }
     const quiet = v.quiet;
     const started = performance.now();
     try {
@@ -75,6 +89,8 @@ export const runCommand: Command = {
         ...(v['municipality-name'] ? { municipalityName: v['municipality-name'] } : {}),
         ...(year !== undefined ? { year } : {}),
         keepGoing: v['keep-going'],
+        sjis: v.sjis,
+        ...(v['base-url'] ? { baseUrl: v['base-url'] } : {}),
         log: quiet ? () => {} : (stage, msg) => process.stderr.write(`[${stage}] ${msg}\n`),
       });
       for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);

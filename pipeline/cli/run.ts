@@ -24,6 +24,10 @@ export interface RunOptions {
   year?: number;
   /** Publish the reports that worked even when others failed. */
   keepGoing?: boolean;
+  /** Also publish Shift_JIS (CP932) copies of the CSV files (sjis/). */
+  sjis?: boolean;
+  /** Absolute URL the release folder is served from, for the download URLs in dcat.jsonld and ckan-package.json. */
+  baseUrl?: string;
   log?: (stage: Stage, message: string) => void;
   /** Extraction function (a worker pool in production runs; in-process by default). */
   extract?: (data: Uint8Array, file: string) => Promise<ExtractedReport>;
@@ -154,7 +158,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     source_page: null,
   }));
   const t = performance.now();
-  const published = publish(opts.outDir, { reports: outcomes.map((o, i) => ({ report: o.report, source: sources[i]! })), extraFindings }, opts.now);
+  const published = publish(opts.outDir, { reports: outcomes.map((o, i) => ({ report: o.report, source: sources[i]! })), extraFindings, sjis: opts.sjis, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
   const tPublish = performance.now() - t;
   log('publish', `${published.created ? 'new release' : 'unchanged, release'} ${published.releaseId} in ${opts.outDir} (${Object.entries(published.rowCounts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
   return { published, reports: outcomes, failures, timings: { publish: tPublish } };
