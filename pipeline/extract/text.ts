@@ -97,3 +97,15 @@ export function squash(s: string): string {
 export function isCjk(ch: string): boolean {
   return /[\u3000-\u30FF\u3400-\u9FFF\uF900-\uFAFF\uFF01-\uFF60\u2460-\u24FF\u25A0-\u25FF\u3251-\u32BF]/u.test(ch);
 }
+
+/**
+ * Join the lines of a wrapped cell: Japanese text wraps anywhere, so lines are
+ * joined without a space unless both sides are Latin letters or digits.
+ */
+export function joinWrapped(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => squash(l))
+    .filter(Boolean)
+    .reduce((acc, line) => (acc && /[A-Za-z0-9]$/u.test(acc) && /^[A-Za-z0-9]/u.test(line) ? `${acc} ${line}` : acc + line), '');
+}

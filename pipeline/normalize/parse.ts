@@ -2,7 +2,7 @@
  * Parsing of printed cell values: quantities with units and 万 multipliers,
  * comparators, provisional marks, dashes for missing, and 和暦 fiscal years.
  */
-import { squash } from '../extract/text.js';
+import { joinWrapped, squash } from '../extract/text.js';
 
 export type Comparator = 'ge' | 'gt' | 'le' | 'lt';
 export type ValueStatus = 'final' | 'provisional' | 'missing';
@@ -50,7 +50,7 @@ function clean(n: number): number {
  * (e.g. "5年間の平均 550人/年") yields the one in that unit.
  */
 export function parseQuantity(raw: string | null | undefined, preferUnit: string | null = null): Quantity {
-  const text = raw == null ? '' : squash(raw.replace(/\n/gu, ' ')).replace(/\s*[/／]\s*(年|月|日|人)/gu, '/$1');
+  const text = raw == null ? '' : joinWrapped(raw).replace(/\s*[/／]\s*(年|月|日|人)/gu, '/$1');
   const status: ValueStatus = PROVISIONAL_RE.test(text) ? 'provisional' : 'final';
   let comparator: Comparator | null = null;
   for (const [re, c] of COMPARATORS) if (re.test(text)) {
@@ -133,7 +133,7 @@ export function parseGrade(raw: string): { grade: 'A' | 'B' | 'C' | null; doubt:
 
 /** Split the "baseline ▼ final target" cell. */
 export function splitBaselineCell(raw: string): { baseline: string | null; final: string | null } {
-  const parts = raw.split(/[▼↓⇒→]/u).map((p) => squash(p.replace(/\n/gu, ' ')));
+  const parts = raw.split(/[▼↓⇒→]/u).map((p) => joinWrapped(p));
   if (parts.length >= 2) return { baseline: parts[0] || null, final: parts.slice(1).join(' ') || null };
   // No arrow: one value per line — first is the baseline, last the target.
   const lines = raw.split('\n').map((l) => l.trim()).filter(Boolean);
