@@ -3,6 +3,7 @@
  * sousei-kpi command line. Commands live in their own modules and register
  * here; `sousei-kpi --help` lists them, `sousei-kpi COMMAND --help` explains one.
  */
+import { publishCommand } from './cmd-publish.js';
 import { runCommand } from './cmd-run.js';
 
 export interface Command {
@@ -13,6 +14,7 @@ export interface Command {
 
 const commands: Record<string, Command> = {
   run: runCommand,
+  publish: publishCommand,
 };
 
 function help(): string {

@@ -157,12 +157,13 @@ export function buildChangelog(args: {
   return log;
 }
 
-/** Markdown text of a value: JSON form, with the characters Markdown would interpret escaped. */
-function md(v: unknown): string {
-  return JSON.stringify(v ?? null).replace(/[\\`*_[\]|#<>]/gu, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : `\\${c}`));
-}
+/** Text with the characters Markdown would interpret escaped (values come from PDFs). */
+const mdText = (s: string) => s.replace(/[\\`*[\]|<>]/gu, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : `\\${c}`)).replace(/\s+/gu, ' ');
 
-const keyText = (key: Row) => Object.values(key).map((v) => md(v).replace(/^"|"$/gu, '')).join(' / ');
+/** A value in Markdown: strings quoted, numbers/booleans as they are, null as "null". */
+const md = (v: unknown) => (typeof v === 'string' ? `"${mdText(v)}"` : v === null || v === undefined ? 'null' : mdText(JSON.stringify(v)));
+
+const keyText = (key: Row) => Object.values(key).map((v) => (typeof v === 'string' ? mdText(v) : md(v))).join(' / ');
 
 const LIST_LIMIT = 300;
 
@@ -193,7 +194,7 @@ export function changelogMarkdown(log: Changelog): string {
   const f = log.findings;
   if (f.added.length || f.resolved.length || f.changed.length) {
     lines.push('## Findings (検証結果)', '');
-    const ref = (r: FindingRef) => `- [${String(r.severity)}] ${keyText(r.key)}: ${md(r.message)}`;
+    const ref = (r: FindingRef) => `- [${String(r.severity)}] ${keyText(r.key)}: ${mdText(String(r.message))}`;
     if (f.added.length) lines.push(`### New findings (新規) — ${f.added.length}`, '', ...list(f.added, ref), '');
     if (f.resolved.length) lines.push(`### Resolved findings (解消) — ${f.resolved.length}`, '', ...list(f.resolved, ref), '');
     if (f.changed.length) lines.push(`### Changed findings (変更) — ${f.changed.length}`, '', ...list(f.changed, (r) => `- ${keyText(r.key)}: ${r.changes.map((c) => `${c.field} ${md(c.old)} → ${md(c.new)}`).join('; ')}`), '');
