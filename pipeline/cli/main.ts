@@ -4,7 +4,9 @@
  * here; `sousei-kpi --help` lists them, `sousei-kpi COMMAND --help` explains one.
  */
 import { publishCommand } from './cmd-publish.js';
+import { ingestCommand } from './cmd-ingest.js';
 import { runCommand } from './cmd-run.js';
+import { scheduleCommand } from './cmd-schedule.js';
 
 export interface Command {
   summary: string;
@@ -15,6 +17,8 @@ export interface Command {
 const commands: Record<string, Command> = {
   run: runCommand,
   publish: publishCommand,
+  ingest: ingestCommand,
+  schedule: scheduleCommand,
 };
 
 function help(): string {

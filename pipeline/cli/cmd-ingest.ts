@@ -1,0 +1,165 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_LIMITS, type FetchLimits } from '../ingest/index.js';
+import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
+import { runJob } from '../schedule/job.js';
+import type { Command } from './main.js';
+
+/** Download limits shared by `ingest` and `schedule` (values in seconds and MB on the command line). */
+export const fetchOptions = {
+  'max-mb': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'stall-timeout': { type: 'string' },
+  timeout: { type: 'string' },
+  retries: { type: 'string' },
+  backoff: { type: 'string' },
+} as const;
+
+export const fetchOptionsHelp = `Download limits:
+  --max-mb N                largest PDF accepted (default ${DEFAULT_LIMITS.maxBytes / 1024 / 1024})
+  --connect-timeout S       seconds to connect (default ${DEFAULT_LIMITS.connectTimeoutMs / 1000})
+  --stall-timeout S         seconds without data before giving up (default ${DEFAULT_LIMITS.stallTimeoutMs / 1000})
+  --timeout S               seconds for a whole download (default ${DEFAULT_LIMITS.totalTimeoutMs / 1000})
+  --retries N               extra attempts after a network error, timeout or 5xx (default ${DEFAULT_LIMITS.retries}; never after 4xx)
+  --backoff S               seconds before the first retry, doubling each time (default ${DEFAULT_LIMITS.backoffMs / 1000})`;
+
+/** Parse the download limits; throws a message for a bad value. */
+export function parseFetchLimits(v: Partial<Record<keyof typeof fetchOptions, string>>): Partial<FetchLimits> {
+  // flag, limit, scale to the limit's unit, whole number?, may be 0?
+  const spec: Array<[keyof typeof fetchOptions, keyof FetchLimits, number, boolean, boolean]> = [
+    ['max-mb', 'maxBytes', 1024 * 1024, false, false],
+    ['connect-timeout', 'connectTimeoutMs', 1000, false, false],
+    ['stall-timeout', 'stallTimeoutMs', 1000, false, false],
+    ['timeout', 'totalTimeoutMs', 1000, false, false],
+    ['retries', 'retries', 1, true, true],
+    ['backoff', 'backoffMs', 1000, false, true],
+  ];
+  const out: Partial<FetchLimits> = {};
+  for (const [flag, key, scale, integer, zero] of spec) {
+    const s = v[flag];
+    if (s === undefined) continue;
+    const n = Number(s);
+    if (!(Number.isFinite(n) && (zero ? n >= 0 : n > 0) && (!integer || Number.isInteger(n)))) {
+      throw new Error(`--${flag} must be a ${integer ? 'whole ' : ''}number ${zero ? '≥ 0' : '> 0'}, not "${s}"`);
+    }
+    out[key] = Math.round(n * scale);
+  }
+  return out;
+}
+
+const usage = `Usage: sousei-kpi ingest [options]
+
+Downloads, for every report in raw/sources.json that has a url, what is new or changed
+(conditional requests with the stored ETag / Last-Modified). Only PDFs are accepted
+(Content-Type application/pdf and the %PDF- signature); anything else is refused.
+A changed file is kept as a new version beside the old one (raw/<name>.v2.pdf, …) and the
+registry entry points at it, with the history in "versions". Links to PDFs on each
+report's page_url that no report has as url are listed as discovered, not registered.
+Does not process or publish: \`sousei-kpi run\` (or the schedule) does that.
+
+Options:
+  --raw DIR                 folder with sources.json and the PDFs (default: raw/)
+  --out DIR                 publication folder; the run report goes to DIR/runs/ (default: output/)
+  --add URL                 first register a new report from URL (a discovered link, say):
+                            download, verify, save as raw/<id>.pdf, add it to sources.json
+    --id ID                   its id (required with --add), e.g. kurume-h29
+    --year YYYY               the fiscal year it reports on (required with --add), e.g. 2017
+    --municipality-code CODE  default: the registry's only municipality
+    --municipality-name NAME
+    --title TEXT
+    --file NAME.pdf           file name in raw/ (default <id>.pdf)
+  --quiet                   no progress on stderr
+  -h, --help                this help
+
+${fetchOptionsHelp}
+
+Writes DIR/runs/<timestamp>-<id>.jsonl (events) and .txt (summary, also printed).
+Exit status: 0 everything fetched or nothing new, 1 something failed (a download failed or
+was refused, a page could not be read, another run holds the lock, stopped), 2 usage error.`;
+
+export const ingestCommand: Command = {
+  summary: 'download new or changed report PDFs from their URLs into raw/ (no publishing)',
+  usage,
+  async run(argv) {
+    let args;
+    let limits: Partial<FetchLimits>;
+    try {
+      args = parseArgs({
+        args: argv,
+        options: {
+          raw: { type: 'string' },
+          out: { type: 'string' },
+          add: { type: 'string' },
+          id: { type: 'string' },
+          year: { type: 'string' },
+          'municipality-code': { type: 'string' },
+          'municipality-name': { type: 'string' },
+          title: { type: 'string' },
+          file: { type: 'string' },
+          quiet: { type: 'boolean', default: false },
+          help: { type: 'boolean', short: 'h', default: false },
+          ...fetchOptions,
+        },
+      });
+      limits = parseFetchLimits(args.values);
+    } catch (err) {
+      process.stderr.write(`sousei-kpi ingest: ${(err as Error).message}\n\n${usage}\n`);
+      return 2;
+    }
+    const v = args.values;
+    if (v.help) {
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    }
+    const bad = (msg: string) => {
+      process.stderr.write(`sousei-kpi ingest: ${msg}\n`);
+      return 2;
+    };
+    if (!v.add && (v.id || v.year || v.title || v.file || v['municipality-code'] || v['municipality-name'])) return bad('--id, --year, --title, --file and --municipality-* go with --add URL');
+    if (v.add) {
+      try {
+        if (!/^https?:$/.test(new URL(v.add).protocol)) return bad('--add needs an http(s) URL');
+      } catch {
+        return bad(`--add needs a URL, not "${v.add}"`);
+      }
+      if (!v.id || !/^[a-z0-9][a-z0-9-]*$/.test(v.id)) return bad('--add needs --id (lower-case letters, digits and -, e.g. kurume-h29)');
+      const y = Number(v.year);
+      if (!(Number.isInteger(y) && y >= 2014 && y <= 2100)) return bad(`--add needs --year, the Western fiscal year the report covers (e.g. 2017), not "${v.year ?? ''}"`);
+      if (v['municipality-code'] !== undefined && !/^\d{6}$/.test(v['municipality-code'])) return bad('--municipality-code must be the 6-digit 全国地方公共団体コード');
+      if (v.file !== undefined && !/^[^/\\]+\.pdf$/.test(v.file)) return bad('--file must be a file name ending in .pdf, without folders');
+    }
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const res = await runJob({
+        rawDir: resolve(v.raw ?? DEFAULT_RAW_DIR),
+        outDir: resolve(v.out ?? DEFAULT_OUT_DIR),
+        kind: 'ingest',
+        pipeline: false,
+        limits,
+        signal: controller.signal,
+        ...(v.quiet ? {} : { echo: (line: string) => process.stderr.write(`${line}\n`) }),
+        ...(v.add
+          ? {
+              add: {
+                url: v.add,
+                id: v.id!,
+                report_fiscal_year: Number(v.year),
+                ...(v['municipality-code'] ? { municipality_code: v['municipality-code'] } : {}),
+                ...(v['municipality-name'] ? { municipality_name: v['municipality-name'] } : {}),
+                ...(v.title ? { title: v.title } : {}),
+                ...(v.file ? { file: v.file } : {}),
+              },
+            }
+          : {}),
+      });
+      process.stdout.write(`${res.summary}\nReport: ${res.txt}\n`);
+      return res.status === 'ok' ? 0 : 1;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
