@@ -33,7 +33,19 @@ export interface ExtractedReport {
 }
 
 export interface ExtractOptions {
+  /** Refuse a document with more pages than this. */
   maxPages?: number;
+  /** Refuse a file larger than this many bytes. */
+  maxBytes?: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** True when the file ends with the %%EOF marker (in its last 1 KiB, trailing whitespace and NULs aside). */
+export function hasEofMarker(data: Uint8Array): boolean {
+  let end = data.byteLength;
+  while (end > 0 && (data[end - 1] === 0 || data[end - 1] === 0x20 || (data[end - 1]! >= 0x09 && data[end - 1]! <= 0x0d))) end--;
+  return Buffer.from(data.subarray(Math.max(0, end - 1024), end)).toString('latin1').includes('%%EOF');
 }
 
 function inRegion(c: Chunk, regions: Region[]): boolean {
@@ -61,6 +73,15 @@ export function analyse(layouts: PageLayout[], file: string, data: Uint8Array, p
   const kpi = readKpiTables(layouts);
   if (numeric.length === 0) {
     throw new PdfInputError('no numeric-target table (数値目標 | 年度 | 目標値 | 実績値) was found', 'is this a 地方創生総合戦略 progress report? check the file and the registry entry');
+  }
+  // A table is usable when at least one indicator has a name; otherwise its structure checks failed throughout.
+  if (!numeric.some((t) => t.rows.some((r) => r.name.trim().length > 0))) {
+    const t = numeric[0]!;
+    const issues = [...new Set(numeric.flatMap((x) => x.issues))];
+    throw new PdfInputError(
+      `the numeric-target table (page ${t.page}) fails its structure checks: ${issues.slice(0, 3).join('; ')}${issues.length > 3 ? `; and ${issues.length - 3} more` : ''}`,
+      'the table layout is not one the extractor can read; check the PDF, and report it with the file',
+    );
   }
   const regions = [...numeric.flatMap((t) => t.regions), ...kpi.flatMap((t) => t.regions)];
   const consumed = new Set<Chunk>();
@@ -120,6 +141,12 @@ export async function extractReport(data: Uint8Array, file: string, opts: Extrac
   if (!head.includes('%PDF-')) {
     const kind = /<html|<!doctype/i.test(head) ? 'an HTML page' : 'not a PDF';
     throw new PdfInputError(`the file is ${kind} (no %PDF- header)`, 'check the URL or file name in raw/sources.json');
+  }
+  if (opts.maxBytes !== undefined && data.byteLength > opts.maxBytes) {
+    throw new PdfInputError(`the file is ${(data.byteLength / MiB).toFixed(1)} MiB, larger than the limit of ${(opts.maxBytes / MiB).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
+  }
+  if (!hasEofMarker(data)) {
+    throw new PdfInputError('the PDF is truncated (it does not end with the %%EOF marker)', 'the download was probably cut off; download it again');
   }
   const copy = new Uint8Array(data); // pdf.js may transfer/detach the buffer it is given
   const raw = await readDocument(copy, opts.maxPages === undefined ? {} : { maxPages: opts.maxPages });

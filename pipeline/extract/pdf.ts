@@ -57,11 +57,17 @@ export class PdfInputError extends Error {
 const require = createRequire(import.meta.url);
 const PDFJS_DIR = dirname(require.resolve('pdfjs-dist/package.json'));
 
-/** Options for reading untrusted PDFs: bytes only, no eval, no XFA, local CMaps and fonts. */
-function loadOptions(data: Uint8Array) {
+/**
+ * Options for reading untrusted PDFs: bytes only, no eval, no XFA, local CMaps
+ * and fonts, and no image decoding (maxImageSize 0: only text and ruling lines
+ * are read, and image decoders are where decompression bombs and most decoder
+ * bugs live).
+ */
+export function loadOptions(data: Uint8Array) {
   return {
     data,
     isEvalSupported: false,
+    maxImageSize: 0,
     enableXfa: false,
     disableFontFace: true,
     useSystemFonts: false,
@@ -267,9 +273,11 @@ export async function readDocument(data: Uint8Array, opts: { maxPages?: number }
     const infoRec = (meta?.info ?? {}) as Record<string, unknown>;
     const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
     const count = doc.numPages;
-    const limit = Math.min(count, opts.maxPages ?? count);
+    if (opts.maxPages !== undefined && count > opts.maxPages) {
+      throw new PdfInputError(`the PDF has ${count} pages, more than the limit of ${opts.maxPages}`, 'a progress report has a few dozen pages; check the file, or raise the limit with --max-pages');
+    }
     const pages: RawPage[] = [];
-    for (let p = 1; p <= limit; p++) pages.push(await readPage(doc, p));
+    for (let p = 1; p <= count; p++) pages.push(await readPage(doc, p));
     return { pageCount: count, pages, info: { title: str(infoRec.Title), producer: str(infoRec.Producer), creator: str(infoRec.Creator) } };
   } finally {
     await doc.destroy();

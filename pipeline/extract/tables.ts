@@ -243,11 +243,11 @@ export function alignLines(chunks: Chunk[], ce: ColumnEdges): Map<Chunk, number>
 
 /** Join chunks of one cell in reading order: lines top to bottom, chunks left to right. */
 export function cellText(chunks: Chunk[]): string {
-  const sorted = [...chunks].sort((a, b) => midY(a) - midY(b) || a.x0 - b.x0);
+  const sorted = [...chunks].sort((a, b) => a.page - b.page || midY(a) - midY(b) || a.x0 - b.x0);
   const lines: Chunk[][] = [];
   for (const c of sorted) {
     const l = lines.at(-1);
-    if (l && Math.abs(midY(l[0]!) - midY(c)) < c.size * 0.45) l.push(c);
+    if (l && l[0]!.page === c.page && Math.abs(midY(l[0]!) - midY(c)) < c.size * 0.45) l.push(c);
     else lines.push([c]);
   }
   return lines.map((l) => l.map((c) => c.text).join(' ')).join('\n');
@@ -311,7 +311,7 @@ function findHeaders(layouts: PageLayout[], key: RegExp, mustAlso: RegExp[]): He
           const line = col.filter((c) => Math.abs(midY(c) - y0) <= c.size * 0.3);
           if (isDataLine(line)) break;
           // Header cells hold words; a line of symbols or numbers (▼, 16,507人) belongs to the body.
-          if (line.some((c) => /^[○△×ABC—-]\s*\d/u.test(c.text.trim())) || line.every((c) => /^[▼▲↓→⇒\s]+$|^[\d,.]+\s*(%|人|万人?|件)?$/u.test(c.text.trim()))) break;
+          if (line.some((c) => /^[○△×ABC—-]\s*\d/u.test(c.text.trim())) || line.every((c) => /^[▼▲↓→⇒\s]+$/u.test(c.text) || (/^\d/u.test(c.text.trim()) && !/目標|基準|実績|年度|進捗|評価|見込|KPI/u.test(c.text)))) break;
           // A lone section heading ("KPI", "数値目標") or text wholly beside the band is not a header cell.
           const bx0 = Math.min(...band.map((c) => c.x0));
           if (line.every((c) => c.x1 < bx0 || /^(KPI|数値目標|課題|■?評価のポイント)$/u.test(c.text.trim()))) break;
@@ -372,16 +372,15 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
     let lastYear = Infinity;
     let pendingBlock: { rows: NumericTableRow[]; chunks: Map<ColumnRole, Chunk[]>; pages: Set<number> } | null = null;
     /** Row band of each row object: page, top, bottom. */
-    const bands = new Map<NumericTableRow, [number, number, number]>();
+    const bands = new Map<NumericTableRow, Array<[number, number, number]>>();
     /**
      * Text of a spanning cell. When the layout repeats the value on every row
      * (no merged cells: "fill-down"), each row holds the same text: take it once.
      */
     const spanText = (chunks: Chunk[], rowsOfBlock: NumericTableRow[]): string => {
-      const perRow = rowsOfBlock.map((r) => {
-        const b = bands.get(r);
-        return b ? cellText(chunks.filter((c) => c.page === b[0] && midY(c) >= b[1] && midY(c) < b[2])) : '';
-      });
+      const perRow = rowsOfBlock.map((r) =>
+        cellText(chunks.filter((c) => (bands.get(r) ?? []).some(([page, top, bottom]) => c.page === page && midY(c) >= top && midY(c) < bottom))),
+      );
       const filled = perRow.filter((t) => t.trim().length > 0);
       const key = (t: string) => t.replace(/\s+/gu, '');
       if (filled.length >= 2 && filled.every((t) => key(t) === key(filled[0]!))) return filled[0]!;
@@ -467,7 +466,7 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
       const lastAnchor = rowsHere.at(-1)!.chunk;
       const avgPitch = rowsHere.length >= 2 ? (midY(lastAnchor) - midY(rowsHere[0]!.chunk)) / (rowsHere.length - 1) : lastAnchor.size * 1.6;
       // Table bottom: first horizontal rule below the last anchor spanning the table, else pitch-based.
-      const hBelow = horizontalRulesBetween(layout.rules, midY(lastAnchor), Math.min(limit, midY(lastAnchor) + avgPitch * 1.2), tableLeft, tableRight);
+      const hBelow = horizontalRulesBetween(layout.rules, midY(lastAnchor), Math.min(limit, midY(lastAnchor) + Math.max(avgPitch * 1.2, lastAnchor.size * 6)), tableLeft, tableRight);
       const vRules = verticalRulesIn(layout.rules, tableLeft, tableRight, midY(rowsHere[0]!.chunk), midY(lastAnchor));
       let tableBottom = hBelow.length ? Math.min(...hBelow.map((r) => r.at)) : Math.min(limit, midY(lastAnchor) + Math.max(avgPitch * 0.75, lastAnchor.size));
       const ce = columnEdges(header, vRules, tableLeft, tableRight);
@@ -549,7 +548,8 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
           blockPages: [],
         };
       });
-      rowObjs.forEach((r, i) => bands.set(r, [layout.page, rowEdges[i]!, rowEdges[i + 1]!]));
+      rowObjs.forEach((r, i) => bands.set(r, [[layout.page, rowEdges[i]!, rowEdges[i + 1]!]]));
+      if (prevRow && rowEdges[0]! > tableTop) bands.get(prevRow)?.push([layout.page, tableTop, rowEdges[0]!]);
       const assignSpan = (rowStart: number, rowEnd: number, top: number, bottom: number) => {
         for (const { role, chunk } of spanChunks) {
           const y = midY(chunk);

@@ -99,13 +99,13 @@ export function isCjk(ch: string): boolean {
 }
 
 /**
- * Join the lines of a wrapped cell: Japanese text wraps anywhere, so lines are
- * joined without a space unless both sides are Latin letters or digits.
+ * Join the lines of a wrapped cell: Japanese text (and numbers in narrow cells)
+ * wrap anywhere, so lines are joined without a space unless both sides are Latin letters.
  */
 export function joinWrapped(text: string): string {
   return text
     .split('\n')
     .map((l) => squash(l))
     .filter(Boolean)
-    .reduce((acc, line) => (acc && /[A-Za-z0-9]$/u.test(acc) && /^[A-Za-z0-9]/u.test(line) ? `${acc} ${line}` : acc + line), '');
+    .reduce((acc, line) => (acc && /[A-Za-z]$/u.test(acc) && /^[A-Za-z]/u.test(line) ? `${acc} ${line}` : acc + line), '');
 }

@@ -48,7 +48,8 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 /** Attainment: actual ÷ target (target ÷ actual where lower is better), in percent. */
 export function attainment(r: Pick<NumericTarget, 'target_value' | 'actual_value' | 'direction'>): number | null {
   const { target_value: t, actual_value: a } = r;
-  if (t === null || a === null) return null;
+  // Without a direction (no baseline, no comparator, flat targets) "better" is unknown.
+  if (t === null || a === null || r.direction === 'unknown') return null;
   if (r.direction === 'lower_is_better') {
     if (a <= 0) return t >= a ? Infinity : null;
     return (t / a) * 100;

@@ -1,0 +1,243 @@
+/**
+ * A pool of extraction worker processes: each PDF is parsed in a child process
+ * (worker.ts) with a wall-clock timeout, a memory cap and page/byte limits, so a
+ * document that hangs, exhausts memory or crashes its worker becomes an error for
+ * that file only; the worker is replaced and the other files go on.
+ *
+ * Child processes rather than worker_threads: a worker thread's resourceLimits
+ * cap only the V8 heap, but pdf.js keeps decoded streams and images in
+ * ArrayBuffers outside it, so an inflate bomb in a thread can still take the
+ * whole process down, and a native crash or abort always does. A child process
+ * is killed with SIGKILL whatever it is doing, its memory is watched as a whole
+ * (resident set, Linux) besides the V8 heap limit, and the operating system
+ * reclaims everything it held.
+ *
+ * Workers start on demand, up to `size` (default: the number of CPUs), so a run
+ * with fewer files starts fewer workers; each loads pdf.js once and reads many files.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROOT } from '../lib/paths.js';
+import { PdfInputError, type ExtractedReport } from './index.js';
+import type { WorkerReply, WorkerRequest } from './worker.js';
+
+export interface ExtractLimits {
+  /** Wall-clock time one document may take in a worker, in ms. */
+  timeoutMs: number;
+  /** Memory of one worker in MiB: the V8 heap limit, and the resident-set size at which it is stopped (Linux). */
+  maxMemoryMb: number;
+  /** Most pages a document may have. */
+  maxPages: number;
+  /** Largest file in bytes. */
+  maxBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ExtractLimits> = Object.freeze({
+  timeoutMs: 120_000,
+  maxMemoryMb: 1024,
+  maxPages: 500,
+  maxBytes: 100 * 1024 * 1024,
+});
+
+export interface PoolOptions {
+  /** Most workers at once (default: os.availableParallelism()). */
+  size?: number;
+  limits?: Partial<ExtractLimits>;
+}
+
+export interface ExtractPool {
+  /** Extract one document in a worker. Bad input, a limit or a crash rejects with PdfInputError. */
+  extract(data: Uint8Array, file: string): Promise<ExtractedReport>;
+  /** Stop all workers; extractions still queued or running are rejected. */
+  close(): Promise<void>;
+  readonly size: number;
+  readonly limits: Readonly<ExtractLimits>;
+  /** Process ids of the running workers (diagnostics and tests). */
+  pids(): number[];
+}
+
+interface Task {
+  id: number;
+  file: string;
+  data: Uint8Array;
+  resolve: (r: ExtractedReport) => void;
+  reject: (e: Error) => void;
+}
+
+interface Worker {
+  child: ChildProcess;
+  task: Task | null;
+  /** Last lines the worker wrote to stderr (for crash messages). */
+  stderr: string;
+  timer: NodeJS.Timeout | null;
+  watch: NodeJS.Timeout | null;
+}
+
+const RSS_POLL_MS = 100;
+
+/** The compiled worker script (the pool may itself run from the TypeScript sources under vitest). */
+function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), 'worker.js');
+  const built = join(ROOT, 'dist', 'pipeline', 'extract', 'worker.js');
+  if (!existsSync(built)) throw new Error(`the extraction worker ${built} is missing: run \`npm run build\` first`);
+  return built;
+}
+
+/** Resident set of a process in MiB, or null where /proc is not available. */
+function residentMb(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/mu.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+export function limitErrors(limits: ExtractLimits) {
+  return {
+    timeout: () =>
+      new PdfInputError(
+        `reading the PDF took longer than the limit of ${limits.timeoutMs / 1000} s and was stopped`,
+        'the file may be malformed or hostile (e.g. a decompression bomb); check it, or raise the limit with --timeout',
+      ),
+    memory: () =>
+      new PdfInputError(
+        `reading the PDF needed more than the memory limit of ${limits.maxMemoryMb} MiB and was stopped`,
+        'the file may be malformed or hostile (e.g. a decompression bomb); check it, or raise the limit with --max-memory',
+      ),
+  };
+}
+
+export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
+  const limits: ExtractLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const size = Math.max(1, Math.floor(opts.size ?? availableParallelism()));
+  const script = workerScript();
+  const errors = limitErrors(limits);
+  const workers: Worker[] = [];
+  const queue: Task[] = [];
+  let nextId = 1;
+  let closed = false;
+
+  const stopTimers = (w: Worker) => {
+    if (w.timer) clearTimeout(w.timer);
+    if (w.watch) clearInterval(w.watch);
+    w.timer = w.watch = null;
+  };
+
+  /** The worker is finished with: its task (if any) fails with `error`, a later task gets a new worker. */
+  const discard = (w: Worker, error: Error | null) => {
+    const i = workers.indexOf(w);
+    if (i >= 0) workers.splice(i, 1);
+    stopTimers(w);
+    const task = w.task;
+    w.task = null;
+    if (w.child.exitCode === null && w.child.signalCode === null) {
+      w.child.ref(); // so that whoever waits for its exit (close()) is not left behind by an idle event loop
+      w.child.kill('SIGKILL');
+    }
+    if (task) task.reject(error ?? new Error('the extraction worker stopped'));
+    pump();
+  };
+
+  const crashError = (w: Worker, code: number | null, signal: NodeJS.Signals | null): Error => {
+    if (/heap out of memory|Allocation failed|Array buffer allocation failed/iu.test(w.stderr)) return errors.memory();
+    const last = w.stderr.trim().split('\n').filter((l) => l.trim()).at(-1)?.trim();
+    return new PdfInputError(
+      `the PDF reader stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})${last ? `: ${last.slice(0, 300)}` : ''}`,
+      'the file may be damaged in a way that crashes pdf.js; try again, and report it with the file if it happens again',
+    );
+  };
+
+  const spawn = (): Worker => {
+    const child = fork(script, [], {
+      execArgv: [`--max-old-space-size=${limits.maxMemoryMb}`],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    const w: Worker = { child, task: null, stderr: '', timer: null, watch: null };
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (s: string) => {
+      w.stderr = (w.stderr + s).slice(-4000);
+    });
+    child.on('message', (msg: WorkerReply) => {
+      const task = w.task;
+      if (!task || msg.id !== task.id) return;
+      stopTimers(w);
+      w.task = null;
+      idle(w);
+      if (msg.ok) task.resolve(msg.report);
+      else {
+        const { name, message, hint } = msg.error;
+        const err = name === 'PdfInputError' && hint !== null ? new PdfInputError(message, hint) : Object.assign(new Error(message), { name });
+        task.reject(err);
+      }
+      pump();
+    });
+    child.on('exit', (code, signal) => {
+      if (workers.includes(w)) discard(w, w.task ? crashError(w, code, signal) : null);
+    });
+    child.on('error', (err) => {
+      // Failed to start, or could not be signalled or sent to: this worker is of no further use.
+      if (workers.includes(w)) discard(w, new Error(`extraction worker: ${err.message}`));
+    });
+    workers.push(w);
+    return w;
+  };
+
+  /** Idle workers must not keep the process alive. */
+  const idle = (w: Worker) => {
+    w.child.unref();
+    w.child.channel?.unref();
+  };
+
+  const start = (w: Worker, task: Task) => {
+    w.task = task;
+    w.child.ref();
+    w.child.channel?.ref();
+    const req: WorkerRequest = { id: task.id, file: task.file, data: task.data, maxPages: limits.maxPages, maxBytes: limits.maxBytes };
+    w.child.send(req, (err) => {
+      if (err && w.task === task) discard(w, new Error(`extraction worker: ${err.message}`));
+    });
+    w.timer = setTimeout(() => {
+      if (w.task === task) discard(w, errors.timeout());
+    }, limits.timeoutMs);
+    w.watch = setInterval(() => {
+      const pid = w.child.pid;
+      const rss = pid === undefined ? null : residentMb(pid);
+      if (w.task === task && rss !== null && rss > limits.maxMemoryMb) discard(w, errors.memory());
+    }, RSS_POLL_MS);
+    w.watch.unref();
+  };
+
+  const pump = () => {
+    while (!closed && queue.length > 0) {
+      const w = workers.find((x) => x.task === null) ?? (workers.length < size ? spawn() : null);
+      if (!w) return;
+      start(w, queue.shift()!);
+    }
+  };
+
+  return {
+    size,
+    limits,
+    extract(data, file) {
+      return new Promise<ExtractedReport>((resolve, reject) => {
+        if (closed) return reject(new Error('the extraction pool is closed'));
+        queue.push({ id: nextId++, file, data, resolve, reject });
+        pump();
+      });
+    },
+    async close() {
+      closed = true;
+      for (const t of queue.splice(0)) t.reject(new Error('the extraction pool was closed'));
+      const exits = workers.map((w) => (w.child.exitCode !== null || w.child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => w.child.once('exit', () => r()))));
+      for (const w of [...workers]) discard(w, new Error('the extraction pool was closed'));
+      await Promise.all(exits);
+    },
+    pids: () => workers.map((w) => w.child.pid).filter((p): p is number => p !== undefined),
+  };
+}
