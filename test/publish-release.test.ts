@@ -1,0 +1,185 @@
+/**
+ * Versioned releases: CHANGELOG.md / changelog.json against the previous
+ * release (rows added, removed, revised by primary key; findings new/resolved),
+ * releases/index.json (append-only), unchanged input as a no-op, byte-identical
+ * builds, and the Shift_JIS copies with their cp932_unmappable findings — all on
+ * the real H28 report and the synthetic FY2018 report of the corpus.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import iconv from 'iconv-lite';
+import Papa from 'papaparse';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Changelog, ReleaseIndex } from '../pipeline/publish/changelog.js';
+import { buildRelease, publish, tableSchema } from '../pipeline/publish/index.js';
+import { CLI, clone, H28_PDF, H30_PDF, processReports, ROOT, tempDir, type ReportEntry } from './publish-fixture.js';
+
+let h28: ReportEntry;
+let h30: ReportEntry;
+
+beforeAll(async () => {
+  [h28, h30] = await processReports([H28_PDF, H30_PDF]);
+});
+
+const day = (n: number) => new Date(Date.UTC(2026, 3, n, 3, 0, 0));
+const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
+const releaseDirs = (out: string) => readdirSync(join(out, 'releases')).filter((n) => !n.startsWith('.') && n !== 'index.json').sort();
+
+describe('changelog and release index', () => {
+  it('says "initial release" first, then lists added, removed and revised rows and new/resolved findings against latest', () => {
+    const out = tempDir('sousei-rel-');
+    const first = publish(out, { reports: [h28] }, day(1));
+    expect(first.created).toBe(true);
+    const log1 = readJson<Changelog>(join(first.releaseDir, 'changelog.json'));
+    expect(log1.initial_release).toBe(true);
+    expect(log1.previous_release).toBeNull();
+    expect(readFileSync(join(first.releaseDir, 'CHANGELOG.md'), 'utf8')).toMatch(/Initial release/u);
+
+    // Second release: H28 with one actual corrected, one text item gone and one finding gone, plus the FY2018 report.
+    const changed = clone(h28);
+    const row = changed.report.datasets.numeric_targets.find((r) => r.indicator_id === '402036-G1-new-employment' && r.fiscal_year === 2016)!;
+    expect(row.actual_value).toBe(17375);
+    row.actual_value = 17400;
+    row.actual_text = '17,400人';
+    const droppedText = changed.report.datasets.text_items.pop()!;
+    const droppedFinding = changed.report.findings.shift()!;
+    const second = publish(out, { reports: [changed, h30] }, day(2));
+    expect(second.created).toBe(true);
+    expect(second.releaseId).not.toBe(first.releaseId);
+    expect(readlinkSync(join(out, 'latest'))).toBe(`releases/${second.releaseId}`);
+
+    const log = readJson<Changelog>(join(second.releaseDir, 'changelog.json'));
+    expect(log.initial_release).toBe(false);
+    expect(log.previous_release).toBe(first.releaseId);
+    expect(log.previous_content_hash).toBe(readJson<{ content_hash: string }>(join(first.releaseDir, 'manifest.json')).content_hash);
+    const nt = log.datasets.numeric_targets!;
+    expect(nt.rows_before).toBe(35);
+    expect(nt.added).toHaveLength(h30.report.datasets.numeric_targets.length);
+    expect(nt.added.every((k) => k.report_fiscal_year === 2018)).toBe(true);
+    expect(nt.removed).toEqual([]);
+    expect(nt.revised).toEqual([
+      {
+        key: { municipality_code: '402036', report_fiscal_year: 2016, indicator_id: '402036-G1-new-employment', fiscal_year: 2016 },
+        changes: [
+          { field: 'actual_text', old: '17,375人', new: '17,400人' },
+          { field: 'actual_value', old: 17375, new: 17400 },
+        ],
+      },
+    ]);
+    const ti = log.datasets.text_items!;
+    expect(ti.removed).toEqual([{ municipality_code: '402036', report_fiscal_year: 2016, goal_no: droppedText.goal_no, section: droppedText.section, item_no: droppedText.item_no }]);
+    const findingKey = Object.fromEntries(tableSchema('findings').primaryKey.map((k) => [k, droppedFinding[k as keyof typeof droppedFinding]]));
+    expect(log.findings.resolved.map((f) => f.key)).toEqual([findingKey]);
+    expect(log.findings.added.length).toBe(h30.report.findings.length);
+    expect(log.findings.added.every((f) => f.key.report_fiscal_year === 2018)).toBe(true);
+
+    const md = readFileSync(join(second.releaseDir, 'CHANGELOG.md'), 'utf8');
+    expect(md).toContain(`Compared with the previous release **${first.releaseId}**`);
+    expect(md).toContain('402036 / 2016 / 402036-G1-new-employment / 2016: actual_text "17,375人" → "17,400人"; actual_value 17375 → 17400');
+    expect(md).toMatch(/### Resolved findings \(解消\) — 1/u);
+    expect(md).toMatch(new RegExp(`### Added \\(追加\\) — ${nt.added.length}`, 'u'));
+
+    // The manifest covers the changelog files too.
+    const manifest = readJson<{ files: Array<{ path: string }> }>(join(second.releaseDir, 'manifest.json'));
+    expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['CHANGELOG.md', 'changelog.json', 'index.html', 'dcat.jsonld']));
+
+    const index = readJson<ReleaseIndex>(join(out, 'releases', 'index.json'));
+    expect(index.releases.map((r) => [r.id, r.previous])).toEqual([
+      [first.releaseId, null],
+      [second.releaseId, first.releaseId],
+    ]);
+    expect(index.releases[1]!.row_counts.numeric_targets).toBe(35 + h30.report.datasets.numeric_targets.length);
+    expect(index.releases[0]!.created).toBe(day(1).toISOString());
+    expect(readdirSync(join(out, 'releases')).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('publishes nothing new for identical input: same release, index.json and folders untouched', () => {
+    const out = tempDir('sousei-noop-');
+    const first = publish(out, { reports: [h28] }, day(1));
+    const indexBefore = readFileSync(join(out, 'releases', 'index.json'));
+    const again = publish(out, { reports: [clone(h28)] }, day(9));
+    expect(again.created).toBe(false);
+    expect(again.releaseId).toBe(first.releaseId);
+    expect(releaseDirs(out)).toEqual([first.releaseId]);
+    expect(readFileSync(join(out, 'releases', 'index.json')).equals(indexBefore)).toBe(true);
+    // The release's changelog was not rewritten with the later date.
+    expect(readJson<Changelog>(join(first.releaseDir, 'changelog.json')).created).toBe(day(1).toISOString());
+  });
+
+  it('the run command on unchanged input keeps the release (real CLI, twice)', () => {
+    const out = tempDir('sousei-cli-noop-');
+    const a = execFileSync(process.execPath, [CLI, 'run', '--out', out, '--quiet'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const b = execFileSync(process.execPath, [CLI, 'run', '--out', out, '--quiet'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    expect(b).toBe(a);
+    expect(releaseDirs(out)).toHaveLength(1);
+    expect(readJson<ReleaseIndex>(join(out, 'releases', 'index.json')).releases).toHaveLength(1);
+    expect(realpathSync(join(out, 'latest'))).toBe(realpathSync(a));
+  });
+
+  it('buildRelease is deterministic: same input, byte-identical files', () => {
+    const a = buildRelease({ reports: [h28, h30] });
+    const b = buildRelease({ reports: [clone(h28), clone(h30)] });
+    expect([...a.files.keys()].sort()).toEqual([...b.files.keys()].sort());
+    for (const [name, data] of a.files) expect(data.equals(b.files.get(name)!), name).toBe(true);
+    expect(a.contentHash).toBe(b.contentHash);
+  });
+});
+
+describe('Shift_JIS copies', () => {
+  let out: string;
+  let plainId: string;
+  let sjisDir: string;
+  let sjisId: string;
+
+  beforeAll(() => {
+    out = tempDir('sousei-sjis-');
+    plainId = publish(out, { reports: [h28] }, day(1)).releaseId;
+    const r = publish(out, { reports: [h28], sjis: true }, day(2));
+    sjisDir = r.releaseDir;
+    sjisId = r.releaseId;
+  });
+
+  it('are a release of their own, and the changelog says the options changed', () => {
+    expect(sjisId).not.toBe(plainId);
+    const log = readJson<Changelog>(join(sjisDir, 'changelog.json'));
+    expect(log.publication).toEqual({ sjis: true, base_url: null });
+    expect(log.summary.join('\n')).toMatch(/Shift_JIS copies off → on/u);
+    const withoutSjis = buildRelease({ reports: [h28] });
+    expect([...withoutSjis.files.keys()].some((k) => k.startsWith('sjis/'))).toBe(false);
+  });
+
+  it('hold every row in CP932 (no BOM), with "?" for the em dashes of goal 5 and a cp932_unmappable finding per row', () => {
+    const utf8 = readFileSync(join(sjisDir, 'numeric_targets.csv'));
+    const sjis = readFileSync(join(sjisDir, 'sjis', 'numeric_targets.csv'));
+    expect([...sjis.subarray(0, 3)]).not.toEqual([0xef, 0xbb, 0xbf]);
+    const a = Papa.parse<Record<string, string>>(utf8.toString('utf8').slice(1), { header: true, skipEmptyLines: true });
+    const b = Papa.parse<Record<string, string>>(iconv.decode(sjis, 'cp932'), { header: true, skipEmptyLines: true });
+    expect(b.errors).toEqual([]);
+    expect(b.data).toHaveLength(a.data.length);
+    const dashed = a.data.filter((r) => r.actual_text === '—').map((r) => r.record_key);
+    expect(dashed.length).toBeGreaterThan(0);
+    for (let i = 0; i < a.data.length; i++) {
+      const x = a.data[i]!, y = b.data[i]!;
+      for (const k of Object.keys(x)) expect(y[k], `${x.record_key} ${k}`).toBe(x[k] === '—' ? '?' : x[k]);
+    }
+    // The Japanese text survives: CP932 holds it.
+    expect(iconv.decode(sjis, 'cp932')).toContain('市内の大学等の新卒者の市内企業への就職率');
+
+    const findings = Papa.parse<Record<string, string>>(readFileSync(join(sjisDir, 'findings.csv'), 'utf8').slice(1), { header: true, skipEmptyLines: true }).data;
+    const cp = findings.filter((f) => f.rule === 'cp932_unmappable' && f.dataset === 'numeric_targets');
+    expect(cp.map((f) => f.record_key).sort()).toEqual([...dashed].sort());
+    for (const f of cp) {
+      expect(f.reported).toBe('—');
+      expect(f.recomputed).toBe('?');
+      expect(f.message).toContain('U+2014 in actual_text');
+      expect(f.severity).toBe('warning');
+    }
+    // Every sjis copy decodes to the same number of lines as its UTF-8 original.
+    for (const name of readdirSync(join(sjisDir, 'sjis'))) {
+      const u = readFileSync(join(sjisDir, name), 'utf8').slice(1).split('\r\n').length;
+      expect(iconv.decode(readFileSync(join(sjisDir, 'sjis', name)), 'cp932').split('\r\n').length, name).toBe(u);
+    }
+    expect(existsSync(join(sjisDir, 'sjis', 'text_items.csv'))).toBe(true);
+  });
+});
