@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { extractReport, PdfInputError, sha256, type ExtractedReport } from '../extract/index.js';
 import { InputError, loadIndicators, loadSources } from '../lib/registry.js';
 import type { Finding, SourceReport } from '../lib/records.gen.js';
+import { applyCorrections, loadCorrections, unusedCorrectionFindings, type Correction } from '../normalize/corrections.js';
 import { normalizeReport, ReportStructureError, type NormalizedReport } from '../normalize/index.js';
 import { publish, type PublishResult, type SourceInfo } from '../publish/index.js';
 import { validateReport, type ValidationSummary } from '../validate/index.js';
@@ -74,6 +75,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
   const extract = opts.extract ?? extractReport;
   const indicators = loadIndicators(opts.rawDir);
+  const correctionsFile = join(opts.rawDir, 'corrections.csv');
+  const corrections = loadCorrections(correctionsFile);
+  const usedCorrections = new Set<Correction>();
   let registry: SourceReport[] = [];
   const jobs: Job[] = [];
   if (opts.files && opts.files.length > 0) {
@@ -120,7 +124,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       const tNormalize = performance.now() - t;
       log('normalize', `${job.file}: FY${normalized.meta.report_fiscal_year} (${normalized.meta.report_fiscal_year_label}), ${normalized.datasets.numeric_targets.length} numeric-target records, ${normalized.datasets.kpi_summary.length} KPI records, ${normalized.datasets.text_items.length} text items`);
       t = performance.now();
-      const { report, summary } = validateReport(normalized);
+      const corrected = applyCorrections(normalized, corrections, 'corrections.csv');
+      for (const c of corrected.used) usedCorrections.add(c);
+      const { report, summary } = validateReport(corrected.report);
       const tValidate = performance.now() - t;
       const warn = report.findings.filter((f) => f.severity !== 'info').length;
       log('validate', `${job.file}: progress method ${summary.method}, ${report.findings.length} findings (${warn} warnings or errors)`);
@@ -144,9 +150,19 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   if (outcomes.length === 0 || (failures.length > 0 && !opts.keepGoing)) {
     return { published: null, reports: outcomes, failures, timings: { publish: 0 } };
   }
-  const extraFindings: Finding[] = failures.map((f) => ({
-    municipality_code: outcomes[0]!.report.meta.municipality_code,
-    report_fiscal_year: outcomes[0]!.report.meta.report_fiscal_year,
+  const first = outcomes[0]!.report.meta;
+  const extraFindings: Finding[] = unusedCorrectionFindings(corrections, usedCorrections, 'corrections.csv', first);
+  // A duplicate report (same municipality and year twice) would make rows ambiguous.
+  const seenReports = new Map<string, string>();
+  for (const o of outcomes) {
+    const k = `${o.report.meta.municipality_code}/${o.report.meta.report_fiscal_year}`;
+    const prev = seenReports.get(k);
+    if (prev) throw new InputError(o.file, `the run holds two reports of ${k}: ${prev} and ${o.file}`, 'keep one report per municipality and fiscal year in raw/sources.json (older versions are kept in its versions history)');
+    seenReports.set(k, o.file);
+  }
+  extraFindings.push(...failures.map((f): Finding => ({
+    municipality_code: first.municipality_code,
+    report_fiscal_year: first.report_fiscal_year,
     dataset: 'report',
     record_key: basename(f.file),
     rule: 'file_failed',
@@ -156,7 +172,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     recomputed: null,
     source_file: basename(f.file),
     source_page: null,
-  }));
+  })));
   const t = performance.now();
   const published = publish(opts.outDir, { reports: outcomes.map((o, i) => ({ report: o.report, source: sources[i]! })), extraFindings, sjis: opts.sjis, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
   const tPublish = performance.now() - t;

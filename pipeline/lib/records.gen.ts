@@ -185,6 +185,72 @@ export interface NumericTarget {
   source_page: number;
 }
 
+/** Cumulative dataset across reports: one row per indicator and fiscal year, with the values of the latest report that gives an actual for that year. Earlier values are in the revisions dataset. */
+export interface NumericTargetCurrent {
+  /** Stable key: municipality/current/indicator id/fiscal year. */
+  record_key: string;
+  /** Six-digit 全国地方公共団体コード (with check digit), e.g. 402036 for Kurume City. */
+  municipality_code: string;
+  /** Name of the municipality as written in the registry, e.g. 福岡県久留米市. */
+  municipality_name: string;
+  /** Number of the basic goal (基本目標) the row belongs to. */
+  goal_no: number;
+  /** Identifier of the indicator, stable across reports (from the indicator registry raw/indicators.json). */
+  indicator_id: string;
+  /** Indicator name as printed in this report (line breaks and stray spaces removed). */
+  indicator_name: string;
+  /** Unit of baseline, target and actual values after conversion to base units: 人 (persons), % (percent points), etc. Empty when the indicator is not numeric. */
+  unit: string | null;
+  /** Whether a higher or lower actual is better, from baseline → final target and the comparators printed. */
+  direction: "higher_is_better" | "lower_is_better" | "unknown";
+  /** Baseline in base units (525万人 → 5250000). */
+  baseline_value: number | null;
+  /** Final target in base units; empty when the target is not a number (e.g. 基準年を毎年上回る). */
+  final_target_value: number | null;
+  /** Western fiscal year of the row (H27 → 2015). */
+  fiscal_year: number;
+  /** Fiscal year label as printed, normalised to H27…H31 / R1… */
+  fiscal_year_label: string;
+  /** Target cell text as printed. */
+  target_text: string | null;
+  /** Target for the fiscal year in base units. */
+  target_value: number | null;
+  /** Comparator printed with the target: ge = 以上, gt = 超, le = 以下, lt = 未満; empty when none is printed. */
+  target_comparator: "ge" | "gt" | "le" | "lt" | null;
+  /** Actual cell text as printed. */
+  actual_text: string | null;
+  /** Actual for the fiscal year in base units; empty when not yet available. */
+  actual_value: number | null;
+  /** final; provisional when marked (集計中) or 速報; missing when the cell is blank or a dash. */
+  actual_status: "final" | "provisional" | "missing";
+  /** Progress symbol printed in the report: ○ ≥100%, △ 70–100%, × <70%, - not yet determinable; empty when the cell is blank. */
+  progress_reported: "○" | "△" | "×" | "-" | null;
+  /** Outlook grade for the final year printed for the indicator (spans all year rows): A achievable, B needs effort, C difficult. */
+  evaluation_reported: "A" | "B" | "C" | null;
+  /** Method used for progress_ratio: the method the report follows (inferred per report), or attainment where the baseline-relative ratio is undefined (target equals baseline). */
+  progress_method: "attainment" | "baseline_relative" | null;
+  /** Recomputed progress in percent: attainment = actual ÷ target (target ÷ actual where lower is better); baseline_relative = (actual − baseline) ÷ (target − baseline). Rounded to 0.1. */
+  progress_ratio: number | null;
+  /** Progress symbol recomputed from progress_ratio with the report's legend thresholds; - when it cannot be determined. */
+  progress_recomputed: "○" | "△" | "×" | "-" | null;
+  /** true when the reported and recomputed symbols agree; empty when either is missing. */
+  progress_consistent: boolean | null;
+  /** Fiscal year of the report the values of this row come from: the latest report that gives an actual for the year (or the latest report at all when none does). */
+  report_fiscal_year: number;
+  /** How many of the published reports contain this indicator and fiscal year. */
+  reports_count: number;
+  /** true when an earlier report printed a different target, actual, status or symbol for this row (see the revisions dataset). */
+  revised: boolean;
+  /** ok; uncertain when the extractor had to guess (see extraction_note); corrected when a value was corrected by raw/corrections.csv. */
+  extraction_status: "ok" | "uncertain" | "corrected";
+  /** Why a row is uncertain or corrected; empty otherwise. */
+  extraction_note: string | null;
+  /** File name of the report PDF the value was extracted from (as listed in raw/sources.json). */
+  source_file: string;
+  /** 1-based page number in the source PDF where the value is printed. */
+  source_page: number;
+}
+
 /** One policy direction (施策の基本的方向, ①–⑫) under a basic goal. */
 export interface PolicyDirection {
   /** Six-digit 全国地方公共団体コード (with check digit), e.g. 402036 for Kurume City. */
@@ -197,6 +263,34 @@ export interface PolicyDirection {
   policy_direction_no: number;
   /** Name as printed in the goal's list of policy directions (whitespace inside the name removed). */
   policy_direction_name: string;
+  /** File name of the report PDF the value was extracted from (as listed in raw/sources.json). */
+  source_file: string;
+  /** 1-based page number in the source PDF where the value is printed. */
+  source_page: number;
+}
+
+/** Which report said what: one row for each value of a numeric-target row that changed from one report to the next (e.g. a provisional actual that became final, a reworded indicator name). */
+export interface Revision {
+  /** Six-digit 全国地方公共団体コード (with check digit), e.g. 402036 for Kurume City. */
+  municipality_code: string;
+  /** Identifier of the indicator, stable across reports (from the indicator registry raw/indicators.json). */
+  indicator_id: string;
+  /** Indicator name as printed in this report (line breaks and stray spaces removed). */
+  indicator_name: string;
+  /** Western fiscal year of the row (H27 → 2015). */
+  fiscal_year: number;
+  /** Fiscal year label as printed, normalised to H27…H31 / R1… */
+  fiscal_year_label: string;
+  /** Column of numeric_targets whose value changed. */
+  field: "indicator_name" | "target_value" | "target_comparator" | "actual_value" | "actual_status" | "progress_reported" | "evaluation_reported";
+  /** Report that printed the previous value. */
+  previous_report_fiscal_year: number;
+  /** Value in the previous report (numbers in base units, as text; empty when missing). */
+  previous_value: string | null;
+  /** Report that printed the new value. */
+  report_fiscal_year: number;
+  /** Value in this report (numbers in base units, as text; empty when missing). */
+  value: string | null;
   /** File name of the report PDF the value was extracted from (as listed in raw/sources.json). */
   source_file: string;
   /** 1-based page number in the source PDF where the value is printed. */
@@ -286,7 +380,9 @@ export interface DatasetRecords {
   goals: Goal;
   kpi_summary: KPISummary;
   numeric_targets: NumericTarget;
+  numeric_targets_current: NumericTargetCurrent;
   policy_directions: PolicyDirection;
+  revisions: Revision;
   text_items: TextItem;
 }
 
@@ -298,6 +394,8 @@ export const DATASET_SCHEMAS = {
   goals: "goal.schema.json",
   kpi_summary: "kpi_summary.schema.json",
   numeric_targets: "numeric_target.schema.json",
+  numeric_targets_current: "numeric_target_current.schema.json",
   policy_directions: "policy_direction.schema.json",
+  revisions: "revision.schema.json",
   text_items: "text_item.schema.json",
 } as const satisfies Record<DatasetName, string>;

@@ -25,7 +25,8 @@ export type Datasets = { [D in DatasetName]: Array<DatasetRecords[D]> };
 
 export interface NormalizedReport {
   meta: ReportMeta & { report_fiscal_year: number; report_fiscal_year_label: string };
-  datasets: Omit<Datasets, 'findings'>;
+  /** Per-report datasets (the cumulative ones are built across reports when publishing). */
+  datasets: Omit<Datasets, 'findings' | 'numeric_targets_current' | 'revisions'>;
   findings: Finding[];
   /** Legend lines as printed, for the validate stage. */
   legend: string[];
@@ -247,7 +248,7 @@ export function normalizeReport(ex: ExtractedReport, meta: ReportMeta, registry:
 }
 
 /** Validate records against their dataset schema; failures become error findings. */
-export function checkAll<D extends Exclude<DatasetName, 'findings'>>(
+export function checkAll<D extends Exclude<DatasetName, 'findings' | 'numeric_targets_current' | 'revisions'>>(
   dataset: D,
   records: Array<DatasetRecords[D]>,
   findings: Finding[],

@@ -18,6 +18,7 @@ import { DATASET_SCHEMAS } from '../lib/records.gen.js';
 import { schemaDoc } from '../lib/schemas.js';
 import type { NormalizedReport } from '../normalize/index.js';
 import { toCsv } from './csv.js';
+import { cumulative } from './cumulative.js';
 import { assertValidDataPackage } from './datapackage.js';
 import { appendReleaseIndex, buildChangelog, changelogMarkdown, readRelease, readReleaseIndex, type PublicationOptions } from './changelog.js';
 import { normaliseBaseUrl } from './catalog.js';
@@ -74,7 +75,7 @@ export interface PublishResult {
 }
 
 /** Publishing order of the datasets. */
-export const DATASETS: DatasetName[] = ['goals', 'policy_directions', 'numeric_targets', 'kpi_summary', 'text_items', 'findings'];
+export const DATASETS: DatasetName[] = ['goals', 'policy_directions', 'numeric_targets', 'numeric_targets_current', 'revisions', 'kpi_summary', 'text_items', 'findings'];
 
 const cmp = (a: unknown, b: unknown): number => {
   if (a === b) return 0;
@@ -112,7 +113,10 @@ export function collect(input: PublishInput): { [D in DatasetName]: Array<Datase
     text_items: input.reports.flatMap((r) => r.report.datasets.text_items),
     findings: [...input.reports.flatMap((r) => r.report.findings), ...(input.extraFindings ?? [])],
   };
+  const { current, revisions } = cumulative(all.numeric_targets);
   return {
+    numeric_targets_current: sortRows('numeric_targets_current', current),
+    revisions: sortRows('revisions', revisions),
     goals: sortRows('goals', all.goals),
     policy_directions: sortRows('policy_directions', all.policy_directions),
     numeric_targets: sortRows('numeric_targets', all.numeric_targets),
