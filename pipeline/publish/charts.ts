@@ -128,13 +128,11 @@ export function indicatorChart(s: IndicatorSeries, id: string): Raw {
   const n = Math.max(s.points.length, 1);
   const xs = s.points.map((_, i) => r1(L + ((i + 0.5) * pw) / n));
   const title = `${s.name}: 目標値と実績値 / target vs actual`;
-  if (values.length === 0) {
-    return html`<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="${id}" viewBox="0 0 ${W} 80" width="${W}" height="80" role="img" aria-labelledby="${id}-t"><title id="${id}-t">${title}</title><text x="${L}" y="44" class="muted">数値なし / no numeric values</text></svg>`;
-  }
-  // 5% headroom so no point sits on the frame.
-  const vmin = Math.min(...values), vmax = Math.max(...values), pad = (vmax - vmin) * 0.05;
-  const ticks = niceTicks(vmin - pad, vmax + pad);
-  const lo = ticks[0]!, hi = ticks[ticks.length - 1]!;
+  // 5% headroom so no point sits on the frame. An indicator without numbers still gets its years and symbols.
+  const numeric = values.length > 0;
+  const vmin = numeric ? Math.min(...values) : 0, vmax = numeric ? Math.max(...values) : 0, pad = (vmax - vmin) * 0.05;
+  const ticks = numeric ? niceTicks(vmin - pad, vmax + pad) : [];
+  const lo = ticks[0] ?? 0, hi = ticks[ticks.length - 1] ?? 1;
   const y = (v: number) => r1(T + ph - ((v - lo) / (hi - lo)) * ph);
   const { div, unitLabel } = axisScale(ticks, s.unit);
   const grid = ticks.map(
@@ -171,12 +169,14 @@ export function indicatorChart(s: IndicatorSeries, id: string): Raw {
     const sym = p.reported;
     const mismatch = p.recomputed !== null && sym !== null && p.recomputed !== sym;
     const colour = sym ? SYMBOL_COLOURS[sym].fill : TARGET;
-    return html`<text x="${xs[i]}" y="${T - 22}" text-anchor="middle" class="symbol" fill="${colour}">${symbolText(sym)}<title>${p.label} 進捗度 progress: ${sym ? `${sym} ${SYMBOL_COLOURS[sym].ja}` : '記載なし / not printed'}${p.recomputed ? ` (再計算 recomputed: ${p.recomputed})` : ''}</title></text>${
+    return html`<g><title>${p.label} 進捗度 progress: ${sym ? `${sym} ${SYMBOL_COLOURS[sym].ja}` : '記載なし / not printed'}${p.recomputed ? ` (再計算 recomputed: ${p.recomputed})` : ''}</title><text x="${xs[i]}" y="${T - 22}" text-anchor="middle" class="symbol" fill="${colour}">${symbolText(sym)}</text>${
       mismatch ? html`<text x="${xs[i]}" y="${T - 8}" text-anchor="middle" class="mismatch">再計算 ${p.recomputed}</text>` : ''
-    }`;
+    }</g>`;
   });
   const legend = html`<g class="legend"><line x1="${L}" x2="${L + 22}" y1="14" y2="14" stroke="${TARGET}" stroke-width="1.5" stroke-dasharray="5 3"/><rect x="${L + 7}" y="10" width="8" height="8" fill="#ffffff" stroke="${TARGET}" stroke-width="1.5"/><text x="${L + 28}" y="18">目標値 target</text><line x1="${L + 130}" x2="${L + 152}" y1="14" y2="14" stroke="${ACTUAL}" stroke-width="2"/><circle cx="${L + 141}" cy="14" r="4" fill="${ACTUAL}"/><text x="${L + 158}" y="18">実績値 actual</text><circle cx="${L + 265}" cy="14" r="4" fill="#ffffff" stroke="${ACTUAL}" stroke-width="2"/><text x="${L + 274}" y="18">集計中・速報 provisional</text><text x="${L}" y="38" class="muted">進捗度 progress (報告書の記載 / as printed)</text><text x="${L - 6}" y="${T - 14}" text-anchor="end" class="tick muted">${unitLabel ? `(${unitLabel})` : ''}</text></g>`;
-  return html`<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="${id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="${id}-t"><title id="${id}-t">${title}</title>${legend}${grid}${ref(s.baseline, `基準値 baseline ${s.baselineText ?? ''}`, '2 3')}${line((p) => p.target).map((pts) => html`<polyline points="${pts}" fill="none" stroke="${TARGET}" stroke-width="1.5" stroke-dasharray="5 3"/>`)}${line((p) => p.actual).map((pts) => html`<polyline points="${pts}" fill="none" stroke="${ACTUAL}" stroke-width="2"/>`)}${targetMarks}${actualMarks}${symbols}${xLabels}<line x1="${L}" x2="${W - R}" y1="${T + ph}" y2="${T + ph}" stroke="#57606a" stroke-width="1"/></svg>`;
+  return html`<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="${id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="${id}-t"><title id="${id}-t">${title}</title>${legend}${grid}${ref(s.baseline, `基準値 baseline ${s.baselineText ?? ''}`, '2 3')}${line((p) => p.target).map((pts) => html`<polyline points="${pts}" fill="none" stroke="${TARGET}" stroke-width="1.5" stroke-dasharray="5 3"/>`)}${line((p) => p.actual).map((pts) => html`<polyline points="${pts}" fill="none" stroke="${ACTUAL}" stroke-width="2"/>`)}${targetMarks}${actualMarks}${symbols}${xLabels}<line x1="${L}" x2="${W - R}" y1="${T + ph}" y2="${T + ph}" stroke="#57606a" stroke-width="1"/>${
+    numeric ? '' : html`<text x="${r1(L + pw / 2)}" y="${r1(T + ph / 2)}" text-anchor="middle" class="muted">数値の目標値・実績値はありません / no numeric target or actual</text>`
+  }</svg>`;
 }
 
 const circled = (n: number) => (n >= 1 && n <= 20 ? String.fromCodePoint(0x2460 + n - 1) : `(${n})`);

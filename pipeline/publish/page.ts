@@ -40,7 +40,9 @@ table { border-collapse: collapse; width: 100%; font-size: 0.9rem; margin: 8px 0
 th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-code, .hash { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 0.85em; word-break: break-all; }
+code, .hash { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 0.85em; overflow-wrap: anywhere; }
+.hash { word-break: break-all; }
+td.rule { min-width: 9em; }
 figure { margin: 16px 0 24px; }
 figcaption { font-size: 0.95rem; margin-bottom: 4px; }
 svg.chart { max-width: 100%; height: auto; font-size: 12px; font-family: inherit; }
@@ -125,7 +127,7 @@ function findings(p: PageInput): Raw {
   return html`<section id="findings"><h2>検証結果 <span class="en">Findings</span></h2>
 <p>誤り ${count('error')} 件、警告 ${count('warning')} 件、情報 ${count('info')} 件 <span class="en">(${count('error')} errors, ${count('warning')} warnings, ${count('info')} notes)</span>. 全件は <a href="${fileUrl(p.meta, 'findings.csv')}">findings.csv</a> にあります。</p>
 ${rows.length ? html`<table><thead><tr><th>重要度 <span class="en">Severity</span></th><th>規則 <span class="en">Rule</span></th><th>対象 <span class="en">Record</span></th><th>内容 <span class="en">Message</span></th><th>報告値 <span class="en">Reported</span></th><th>再計算値 <span class="en">Recomputed</span></th><th>出典 <span class="en">Source</span></th></tr></thead><tbody>${rows.map(
-  (f) => html`<tr><td class="sev-${f.severity}">${f.severity}</td><td><code>${f.rule}</code></td><td>${f.dataset}<br><code>${f.record_key}</code></td><td>${f.message}</td><td>${f.reported ?? ''}</td><td>${f.recomputed ?? ''}</td><td>${f.source_file}${f.source_page !== null ? ` p.${f.source_page}` : ''}</td></tr>`,
+  (f) => html`<tr><td class="sev-${f.severity}">${f.severity}</td><td class="rule"><code>${f.rule}</code></td><td>${f.dataset}<br><code>${f.record_key}</code></td><td>${f.message}</td><td>${f.reported ?? ''}</td><td>${f.recomputed ?? ''}</td><td>${f.source_file}${f.source_page !== null ? ` p.${f.source_page}` : ''}</td></tr>`,
 )}</tbody></table>` : html`<p>検証結果はありません。 <span class="en">No findings.</span></p>`}</section>`;
 }
 
