@@ -20,6 +20,7 @@ Options:
   --owner-org ORG       organization that owns the package (needed to create it on most catalogs)
   --timeout SECONDS     time limit per request (default 60)
   --retries N           retries for network errors, timeouts and 5xx replies (default 3)
+  --retry-delay SECONDS wait before the first retry, doubled for each further one (default 1)
   --quiet               no progress messages on stderr
   -h, --help            this help
 
@@ -52,6 +53,7 @@ export const publishCommand: Command = {
           'owner-org': { type: 'string' },
           timeout: { type: 'string' },
           retries: { type: 'string' },
+          'retry-delay': { type: 'string' },
           quiet: { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
@@ -72,10 +74,11 @@ export const publishCommand: Command = {
     if (!v.ckan) return fail('--ckan URL is required (the CKAN site to push to)', 2);
     const token = process.env.CKAN_API_TOKEN?.trim();
     if (!token) return fail('CKAN_API_TOKEN is not set: create an API token in the catalog (user → API Tokens) and export it', 2);
-    let timeout: number, retries: number;
+    let timeout: number, retries: number, delay: number;
     try {
       timeout = positiveNumber(v.timeout, 'timeout', 60, false);
       retries = positiveNumber(v.retries, 'retries', 3, true);
+      delay = positiveNumber(v['retry-delay'], 'retry-delay', 1, false);
     } catch (err) {
       return fail((err as Error).message, 2);
     }
@@ -84,7 +87,7 @@ export const publishCommand: Command = {
     if (!existsSync(release)) return fail(`no release at ${release} (run \`sousei-kpi run\` first, or give --release DIR)`, 1);
     const log = v.quiet ? () => {} : (m: string) => process.stderr.write(`[ckan] ${m}\n`);
     try {
-      const client = new CkanClient({ url: v.ckan, token, timeoutMs: timeout * 1000, retries, log });
+      const client = new CkanClient({ url: v.ckan, token, timeoutMs: timeout * 1000, retries, backoffMs: delay * 1000, log });
       const report = await pushRelease(client, release, { ...(v.dataset ? { dataset: v.dataset } : {}), ...(v['owner-org'] ? { ownerOrg: v['owner-org'] } : {}) });
       log(`package ${report.package.name} ${report.package.action} (${report.package.id})`);
       for (const r of report.resources) log(`resource ${r.name} ${r.action} (${r.bytes} bytes)`);

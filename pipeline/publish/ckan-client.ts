@@ -135,7 +135,7 @@ export class CkanClient {
       } catch (err) {
         if (!(err instanceof CkanError) || !err.retryable) throw err;
         if (attempt >= this.retries) {
-          throw new CkanError(err.action, `${err.detail} — gave up after ${attempt + 1} attempts (${what})`, false, err.ckanType);
+          throw new CkanError(err.action, `${err.detail} — gave up after ${attempt + 1} attempt${attempt === 0 ? '' : 's'} (${what})`, false, err.ckanType);
         }
         const wait = this.backoffMs * 2 ** attempt;
         this.log(`${what}: ${err.message}; retrying in ${wait} ms`);
