@@ -91,12 +91,14 @@ export function civilTime(t: number, timeZone: string): Civil {
 
 const asUtc = (c: Civil) => Date.UTC(c.year, c.month - 1, c.day, c.hour, c.minute, c.second);
 
-/** The instant a wall-clock time denotes in a time zone, or null when it does not exist there (a DST gap). */
-function instantOf(c: Civil, timeZone: string): number | null {
+/**
+ * The instants a wall-clock time denotes in a time zone, latest first: none in a DST gap,
+ * two in a DST fold (the hour that happens twice), else one.
+ */
+function instantsOf(c: Civil, timeZone: string): number[] {
   const guess = asUtc(c);
-  let t = guess - (asUtc(civilTime(guess, timeZone)) - guess);
-  t = guess - (asUtc(civilTime(t, timeZone)) - t);
-  return asUtc(civilTime(t, timeZone)) === guess ? t : null;
+  const offsets = new Set([-12, 12].map((h) => asUtc(civilTime(guess + h * 3600_000, timeZone)) - (guess + h * 3600_000)));
+  return [...offsets].map((o) => guess - o).filter((t) => asUtc(civilTime(t, timeZone)) === guess).sort((a, b) => b - a);
 }
 
 const desc = (xs: number[]) => [...xs].reverse();
@@ -110,39 +112,59 @@ export function checkTimeZone(timeZone: string): void {
   }
 }
 
-/**
- * The latest fire time of the expression at or before `at` (null if none in the 30 years
- * before it). Walks the wall-clock fields downwards from `at`, so it costs a few
- * candidates per field, not one per second.
- */
-export function previousFire(fields: CronFields, timeZone: string, at: Date): Date | null {
-  const limit = at.getTime();
-  const now = civilTime(limit, timeZone);
-  for (let year = now.year; year >= now.year - 30; year--) {
-    const yb = year === now.year;
+/** Wall-clock times matching the expression, latest first, from `from` down to `years` years before it. */
+function* descending(fields: CronFields, from: Civil, years: number): Generator<Civil> {
+  for (let year = from.year; year >= from.year - years; year--) {
+    const yb = year === from.year;
     for (const month of desc(fields.month)) {
-      if (yb && month > now.month) continue;
-      const mb = yb && month === now.month;
+      if (yb && month > from.month) continue;
+      const mb = yb && month === from.month;
       const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
       for (const day of desc(fields.day)) {
-        if (day > days || (mb && day > now.day)) continue;
+        if (day > days || (mb && day > from.day)) continue;
         if (!fields.weekday.includes(new Date(Date.UTC(year, month - 1, day)).getUTCDay())) continue;
-        const db = mb && day === now.day;
+        const db = mb && day === from.day;
         for (const hour of desc(fields.hour)) {
-          if (db && hour > now.hour) continue;
-          const hb = db && hour === now.hour;
+          if (db && hour > from.hour) continue;
+          const hb = db && hour === from.hour;
           for (const minute of desc(fields.minute)) {
-            if (hb && minute > now.minute) continue;
-            const ib = hb && minute === now.minute;
+            if (hb && minute > from.minute) continue;
+            const ib = hb && minute === from.minute;
             for (const second of desc(fields.second)) {
-              if (ib && second > now.second) continue;
-              const t = instantOf({ year, month, day, hour, minute, second }, timeZone);
-              if (t !== null && t <= limit) return new Date(t);
+              if (ib && second > from.second) continue;
+              yield { year, month, day, hour, minute, second };
             }
           }
         }
       }
     }
   }
-  return null;
+}
+
+/**
+ * The latest fire time of the expression at or before `at` (null if none in the 30 years
+ * before it). Walks the matching wall-clock times downwards, a few candidates per field
+ * rather than one per second. Where clocks go back (end of DST) wall-clock order and real
+ * order differ by up to the zone's DST shift, so the walk starts that much later and goes
+ * on that much past the first hit, keeping the latest instant.
+ */
+export function previousFire(fields: CronFields, timeZone: string, at: Date): Date | null {
+  const limit = at.getTime();
+  const offsets = [0, -182, 182, -365].map((d) => {
+    const t = limit + d * 86_400_000;
+    return asUtc(civilTime(t, timeZone)) - t;
+  });
+  const margin = Math.max(...offsets) - Math.min(...offsets); // 0 without DST, 1 h with it
+  let best: number | null = null;
+  let floor = -Infinity;
+  for (const c of descending(fields, civilTime(limit + margin, timeZone), 30)) {
+    const wall = asUtc(c);
+    if (wall < floor) break;
+    const t = instantsOf(c, timeZone).find((x) => x <= limit);
+    if (t !== undefined && (best === null || t > best)) {
+      if (best === null) floor = wall - margin;
+      best = t;
+    }
+  }
+  return best === null ? null : new Date(best);
 }

@@ -222,7 +222,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     async idle() {
       while (current) await current;
     },
-    nextRun: () => task?.getNextRun() ?? null,
+    nextRun: () => (stopped ? null : (task?.getNextRun() ?? null)),
     async stop() {
       stopped = true;
       clearTimeout(retryTimer);

@@ -22,7 +22,8 @@ export class RunLog {
   ) {
     mkdirSync(dir, { recursive: true });
     this.id = randomBytes(3).toString('hex');
-    this.name = `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${this.id}`;
+    // 20251001T060000123Z-<id>: sorts in start order (to the millisecond) with plain `ls`.
+    this.name = `${startedAt.toISOString().replace(/[-:.]/g, '')}-${this.id}`;
     this.jsonl = join(dir, `${this.name}.jsonl`);
     this.txt = join(dir, `${this.name}.txt`);
   }
