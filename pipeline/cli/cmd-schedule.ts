@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
+import { normaliseBaseUrl } from '../publish/catalog.js';
 import { DEFAULT_LOCK_MAX_AGE_MS } from '../schedule/lock.js';
 import { CronError, createScheduler, DEFAULT_CRON, DEFAULT_TIMEZONE, type Scheduler } from '../schedule/index.js';
 import { fetchOptions, fetchOptionsHelp, parseFetchLimits } from './cmd-ingest.js';
@@ -29,6 +30,7 @@ Options:
   --retry-delay S           seconds before retrying a failed run (default 3600)
   --max-retries N           retries of a failed run (default 3)
   --lock-max-age S          a lock older than this is stale even if its process lives (default ${DEFAULT_LOCK_MAX_AGE_MS / 1000})
+  --sjis, --base-url URL    publishing options, as for \`sousei-kpi run\`
   --quiet                   only scheduler events on stderr, not the runs' progress
   -h, --help                this help
 
@@ -52,6 +54,8 @@ export const scheduleCommand: Command = {
           'retry-delay': { type: 'string' },
           'max-retries': { type: 'string' },
           'lock-max-age': { type: 'string' },
+          sjis: { type: 'boolean', default: false },
+          'base-url': { type: 'string' },
           quiet: { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h', default: false },
           ...fetchOptions,
@@ -81,6 +85,14 @@ export const scheduleCommand: Command = {
         return 2;
       }
     }
+    if (v['base-url'] !== undefined) {
+      try {
+        normaliseBaseUrl(v['base-url']);
+      } catch (err) {
+        process.stderr.write(`sousei-kpi schedule: --base-url: ${(err as Error).message}\n`);
+        return 2;
+      }
+    }
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} sousei-kpi schedule: ${line}\n`);
     let scheduler: Scheduler;
     try {
@@ -90,6 +102,7 @@ export const scheduleCommand: Command = {
         cron: v.cron ?? DEFAULT_CRON,
         timezone: v.timezone ?? DEFAULT_TIMEZONE,
         limits,
+        publish: { sjis: v.sjis, ...(v['base-url'] ? { baseUrl: v['base-url'] } : {}) },
         log,
         ...(v.quiet ? {} : { echo: (line: string) => process.stderr.write(`  ${line}\n`) }),
         ...(typeof retryDelay === 'number' ? { retryDelayMs: retryDelay * 1000 } : {}),

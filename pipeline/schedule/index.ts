@@ -64,6 +64,8 @@ export interface SchedulerOptions {
   /** Retries of a failed run before waiting for the next fire time. Default 3. */
   maxRetries?: number;
   limits?: Partial<FetchLimits>;
+  /** Publishing options, as for `sousei-kpi run --sjis --base-url`. */
+  publish?: { sjis?: boolean; baseUrl?: string };
   lockMaxAgeMs?: number;
   /** One line per scheduler event (the journal, when run by systemd). */
   log?: (line: string) => void;
@@ -138,6 +140,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         pipeline: true,
         signal,
         ...(opts.limits ? { limits: opts.limits } : {}),
+        ...(opts.publish ? { publish: opts.publish } : {}),
         ...(opts.lockMaxAgeMs ? { lockMaxAgeMs: opts.lockMaxAgeMs } : {}),
         ...(opts.echo ? { echo: opts.echo } : {}),
       });

@@ -31,6 +31,8 @@ export interface JobOptions {
   /** Register this report first (`ingest --add`). */
   add?: NewReport;
   limits?: Partial<FetchLimits>;
+  /** Publishing options, as for `sousei-kpi run --sjis --base-url`. */
+  publish?: { sjis?: boolean; baseUrl?: string };
   signal?: AbortSignal;
   lockMaxAgeMs?: number;
   /** Progress for a terminal or the journal. */
@@ -91,7 +93,7 @@ export async function runJob(opts: JobOptions): Promise<JobResult> {
       errors.push(...ing.errors.map((e) => `${e.subject}: ${e.message}${e.url ? ` (${e.url})` : ''}`));
       if (opts.pipeline) {
         if (opts.signal?.aborted) throw new FetchError('stopped before processing', 'aborted', false);
-        pipe = await runPipeline({ rawDir: opts.rawDir, outDir: opts.outDir, log: (stage, message) => log.event('info', `pipeline-${stage}`, { message }) });
+        pipe = await runPipeline({ rawDir: opts.rawDir, outDir: opts.outDir, ...opts.publish, log: (stage, message) => log.event('info', `pipeline-${stage}`, { message }) });
         for (const f of pipe.failures) errors.push(`${f.file}: ${f.problem} — ${f.hint}`);
         if (!pipe.published) errors.push('nothing was published; the previous release is unchanged');
       }
