@@ -207,7 +207,9 @@ describe('総務省 machine-readable rules (機械判読に適したデータ) o
       const { header, rows } = readCsv(join(rel, name));
       const fields = tableSchema(ds).fields;
       expect(header, name).toEqual(fields.map((f) => f.name));
-      expect(rows.length, name).toBeGreaterThan(0);
+      // Datasets that only fill with several reports (e.g. revisions) may be empty for H28 alone.
+      if (['goals', 'policy_directions', 'numeric_targets', 'kpi_summary', 'text_items', 'findings'].includes(ds)) expect(rows.length, name).toBeGreaterThan(0);
+      expect(header, `${name} has the region code`).toContain('municipality_code');
       for (const row of rows) {
         // No merged cells: every row has every column (values are repeated, never left for the row above).
         expect(row.length, name).toBe(header.length);
@@ -224,7 +226,7 @@ describe('総務省 machine-readable rules (機械判読に適したデータ) o
         // The municipality code on every row, 6 digits with a valid check digit.
         expect(rec.municipality_code, name).toMatch(/^\d{6}$/u);
         expect(spatialUri(rec.municipality_code!)).not.toBeNull();
-        expect(rec.report_fiscal_year, name).toMatch(/^20\d\d$/u);
+        if ('report_fiscal_year' in rec) expect(rec.report_fiscal_year, name).toMatch(/^20\d\d$/u);
       }
     }
     // 西暦 beside 和暦.

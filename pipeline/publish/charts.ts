@@ -122,7 +122,7 @@ function symbolText(s: ProgressSymbol | null): string {
 }
 
 export function indicatorChart(s: IndicatorSeries, id: string): Raw {
-  const W = 640, H = 270, L = 70, R = 16, T = 78, B = 42;
+  const W = 660, H = 270, L = 70, R = 86, T = 78, B = 42;
   const pw = W - L - R, ph = H - T - B;
   const values = [...s.points.flatMap((p) => [p.target, p.actual]), s.baseline, s.finalTarget].filter((v): v is number => v !== null && Number.isFinite(v));
   const n = Math.max(s.points.length, 1);
@@ -155,8 +155,12 @@ export function indicatorChart(s: IndicatorSeries, id: string): Raw {
     if (cur.length) runs.push(cur);
     return runs.filter((r) => r.length > 1).map((r) => r.join(' '));
   };
-  const ref = (v: number | null, label: string, dash: string) =>
-    v === null ? '' : html`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="${TARGET}" stroke-width="1" stroke-dasharray="${dash}"/><text x="${W - R - 2}" y="${r1(y(v) - 4)}" text-anchor="end" class="tick muted">${label}</text>`;
+  // Reference line labelled in the right margin, clear of the data labels (long printed text is shortened; the caption has it whole).
+  const short = (t: string) => ([...t].length > 9 ? `${[...t].slice(0, 8).join('')}…` : t);
+  const ref = (v: number | null, label: string, text: string | null, dash: string) =>
+    v === null
+      ? ''
+      : html`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="${TARGET}" stroke-width="1" stroke-dasharray="${dash}"/><text x="${W - R + 6}" y="${r1(y(v) - 2)}" class="tick muted">${label}<title>${label} ${text ?? ''}</title></text><text x="${W - R + 6}" y="${r1(y(v) + 11)}" class="tick muted">${short(text ?? '')}</text>`;
   const targetMarks = s.points.map((p, i) =>
     p.target === null ? '' : html`<rect x="${r1(xs[i]! - 4)}" y="${r1(y(p.target) - 4)}" width="8" height="8" fill="#ffffff" stroke="${TARGET}" stroke-width="1.5"><title>${p.label} 目標値 target: ${p.targetText ?? groupDigits(p.target)}</title></rect>`,
   );
@@ -174,7 +178,7 @@ export function indicatorChart(s: IndicatorSeries, id: string): Raw {
     }</g>`;
   });
   const legend = html`<g class="legend"><line x1="${L}" x2="${L + 22}" y1="14" y2="14" stroke="${TARGET}" stroke-width="1.5" stroke-dasharray="5 3"/><rect x="${L + 7}" y="10" width="8" height="8" fill="#ffffff" stroke="${TARGET}" stroke-width="1.5"/><text x="${L + 28}" y="18">目標値 target</text><line x1="${L + 130}" x2="${L + 152}" y1="14" y2="14" stroke="${ACTUAL}" stroke-width="2"/><circle cx="${L + 141}" cy="14" r="4" fill="${ACTUAL}"/><text x="${L + 158}" y="18">実績値 actual</text><circle cx="${L + 265}" cy="14" r="4" fill="#ffffff" stroke="${ACTUAL}" stroke-width="2"/><text x="${L + 274}" y="18">集計中・速報 provisional</text><text x="${L}" y="38" class="muted">進捗度 progress (報告書の記載 / as printed)</text><text x="${L - 6}" y="${T - 14}" text-anchor="end" class="tick muted">${unitLabel ? `(${unitLabel})` : ''}</text></g>`;
-  return html`<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="${id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="${id}-t"><title id="${id}-t">${title}</title>${legend}${grid}${ref(s.baseline, `基準値 baseline ${s.baselineText ?? ''}`, '2 3')}${line((p) => p.target).map((pts) => html`<polyline points="${pts}" fill="none" stroke="${TARGET}" stroke-width="1.5" stroke-dasharray="5 3"/>`)}${line((p) => p.actual).map((pts) => html`<polyline points="${pts}" fill="none" stroke="${ACTUAL}" stroke-width="2"/>`)}${targetMarks}${actualMarks}${symbols}${xLabels}<line x1="${L}" x2="${W - R}" y1="${T + ph}" y2="${T + ph}" stroke="#57606a" stroke-width="1"/>${
+  return html`<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="${id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="${id}-t"><title id="${id}-t">${title}</title>${legend}${grid}${ref(s.baseline, '基準値 baseline', s.baselineText, '2 3')}${line((p) => p.target).map((pts) => html`<polyline points="${pts}" fill="none" stroke="${TARGET}" stroke-width="1.5" stroke-dasharray="5 3"/>`)}${line((p) => p.actual).map((pts) => html`<polyline points="${pts}" fill="none" stroke="${ACTUAL}" stroke-width="2"/>`)}${targetMarks}${actualMarks}${symbols}${xLabels}<line x1="${L}" x2="${W - R}" y1="${T + ph}" y2="${T + ph}" stroke="#57606a" stroke-width="1"/>${
     numeric ? '' : html`<text x="${r1(L + pw / 2)}" y="${r1(T + ph / 2)}" text-anchor="middle" class="muted">数値の目標値・実績値はありません / no numeric target or actual</text>`
   }</svg>`;
 }
@@ -204,7 +208,10 @@ export function kpiChart(rows: KPISummary[], id: string, caption: string): Raw {
       return seg;
     });
     const outlook = `見込み A${r.outlook_a} B${r.outlook_b} C${r.outlook_c}`;
-    return html`<g><text x="${L}" y="${top + 13}" class="label">${circled(r.policy_direction_no)} ${r.policy_direction_name}</text><text x="${W - 8}" y="${top + 13}" text-anchor="end" class="tick muted">${outlook}</text>${segs}<text x="${r1(x + 6)}" y="${top + 30}" class="tick">${r.kpi_count}件${r.counts_consistent ? '' : ' ⚠ 件数不整合'}</text></g>`;
+    // Long names are shortened to stay clear of the outlook counts; the full name is in the tooltip and the CSV.
+    const name = [...r.policy_direction_name];
+    const label = name.length > 36 ? `${name.slice(0, 35).join('')}…` : r.policy_direction_name;
+    return html`<g><text x="${L}" y="${top + 13}" class="label">${circled(r.policy_direction_no)} ${label}<title>${r.policy_direction_name}</title></text><text x="${W - 8}" y="${top + 13}" text-anchor="end" class="tick muted">${outlook}</text>${segs}<text x="${r1(x + 6)}" y="${top + 30}" class="tick">${r.kpi_count}件${r.counts_consistent ? '' : ' ⚠ 件数不整合'}</text></g>`;
   });
   return html`<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="${id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="${id}-t"><title id="${id}-t">${caption}</title>${legend}${bars}</svg>`;
 }
