@@ -65,6 +65,7 @@ describe('ingest over HTTP', () => {
     expect(first.report).toMatch(/: OK/);
     expect(first.report).toContain('kurume-h28: unchanged (same bytes)');
     expect(first.events.map((e) => e.event)).toEqual(['run-started', 'fetch-start', 'fetch-done', 'run-finished']);
+    expect(first.events.at(-1)).toMatchObject({ status: 'ok', raw_changed: false, release: null });
 
     const registry = readFileSync(t.sourcesPath, 'utf8');
     const second = await cli();
@@ -97,6 +98,7 @@ describe('ingest over HTTP', () => {
     expect(versions[1]!.fetched_at).toBe(entry.fetched_at);
     expect(res.report).toMatch(/kurume-h28: NEW VERSION raw\/kurume-sousei-h28-progress\.v2\.pdf/);
     expect(res.events.some((e) => e.event === 'new-version')).toBe(true);
+    expect(res.events.at(-1)).toMatchObject({ event: 'run-finished', status: 'ok', raw_changed: true, fetched: [{ id: 'kurume-h28', outcome: 'new-version', file: 'kurume-sousei-h28-progress.v2.pdf' }] });
 
     // The same again: 304, nothing new. A third edition: v3, the history grows.
     expect((await cli()).report).toContain('not modified (304)');

@@ -116,6 +116,7 @@ export async function runJob(opts: JobOptions): Promise<JobResult> {
     status,
     errors,
     fetched: ing?.fetched.map((f) => ({ id: f.id, outcome: f.outcome, file: f.file })) ?? [],
+    raw_changed: ing?.changed ?? false,
     discovered: ing?.discovered ?? [],
     release: pipe?.published ? { id: pipe.published.releaseId, created: pipe.published.created } : null,
     findings: pipe ? pipe.reports.reduce((n, r) => n + r.report.findings.length, 0) : null,
