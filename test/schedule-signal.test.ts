@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseCron, previousFire } from '../pipeline/schedule/cron.js';
 import { loadState, saveState, stateFile } from '../pipeline/schedule/index.js';
-import { makeRaw, ROOT, stallRoute, startServer, type RawDir, type TestServer } from './ingest-server.js';
+import { makeRaw, pdfRoute, REAL_PDF, ROOT, stallRoute, startServer, type RawDir, type TestServer } from './ingest-server.js';
 
 const BUILD = join(ROOT, `dist.tmp.schedule-signal-${process.pid}`); // *.tmp.* is git-ignored
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,9 +34,9 @@ afterEach(async () => {
   t.cleanup();
 });
 
-function startSchedule(): { proc: ChildProcess; stderr: () => string; exit: Promise<{ code: number | null; signal: string | null }> } {
+function startSchedule(...extra: string[]): { proc: ChildProcess; stderr: () => string; exit: Promise<{ code: number | null; signal: string | null }> } {
   let err = '';
-  const proc = spawn(process.execPath, [join(BUILD, 'pipeline', 'cli', 'main.js'), 'schedule', '--raw', t.raw, '--out', t.out, '--stall-timeout', '60', '--retries', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [join(BUILD, 'pipeline', 'cli', 'main.js'), 'schedule', '--raw', t.raw, '--out', t.out, '--stall-timeout', '60', '--retries', '0', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   child = proc;
   const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
@@ -93,5 +93,17 @@ describe('schedule child process and SIGTERM', () => {
     expect(r, stderr()).toEqual({ code: 0, signal: null });
     expect(server.count('/report.pdf')).toBe(0);
     expect(readdirSync(join(t.out, 'runs'))).toEqual(['state.json']);
+  });
+
+  it('--once-now makes one whole run (worker-pool extraction, as in production) and exits 0', async () => {
+    server.route('/report.pdf', pdfRoute(REAL_PDF, '"a"'));
+    const { proc, stderr, exit } = startSchedule('--once-now', '--quiet');
+    const r = await exited(exit, proc);
+    expect(r, stderr()).toEqual({ code: 0, signal: null });
+    const state = loadState(stateFile(t.out))!;
+    expect(state.last_success).toMatchObject({ kind: 'manual', status: 'ok' });
+    expect(existsSync(join(t.out, 'releases', state.last_success!.release_id!, 'numeric_targets.csv'))).toBe(true);
+    expect(readFileSync(join(t.out, 'runs', `${state.last_run!.id}.txt`), 'utf8')).toMatch(/Published: NEW release/);
+    expect(existsSync(join(t.out, 'runs', 'lock'))).toBe(false);
   });
 });

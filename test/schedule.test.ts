@@ -9,6 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTask } from 'node-cron';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { extractReport } from '../pipeline/extract/index.js';
 import { civilTime, CronError, parseCron, previousFire, type CronFields } from '../pipeline/schedule/cron.js';
 import { createScheduler, loadState, saveState, stateFile, type RunFunction } from '../pipeline/schedule/index.js';
 import { acquireLock, readLock } from '../pipeline/schedule/lock.js';
@@ -249,7 +250,8 @@ describe('scheduled runs end to end (real report, real HTTP on 127.0.0.1, real p
     const server = await startServer({ '/report.pdf': pdfRoute(REAL_PDF, '"a"') });
     const t = makeRaw({ url: server.url('/report.pdf') });
     try {
-      const s = createScheduler({ rawDir: t.raw, outDir: t.out, maxRetries: 0, limits: { retries: 0, stallTimeoutMs: 5000 } });
+      // In-process extraction keeps this test independent of dist/; the worker-pool default runs in schedule-signal.test.ts.
+      const s = createScheduler({ rawDir: t.raw, outDir: t.out, maxRetries: 0, limits: { retries: 0, stallTimeoutMs: 5000 }, extract: extractReport });
       const releases = () => readdirSync(join(t.out, 'releases'), { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
       const latest = () => readlinkSync(join(t.out, 'latest'));
       const report = (r: { id: string } | null) => readFileSync(join(t.out, 'runs', `${r!.id}.txt`), 'utf8');

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTask, validate, type ScheduledTask } from 'node-cron';
+import type { RunOptions } from '../cli/run.js';
 import type { FetchLimits } from '../ingest/index.js';
 import { checkTimeZone, CronError, parseCron, previousFire, type CronFields } from './cron.js';
 import { runJob, runsDir, type JobStatus, type RunKind } from './job.js';
@@ -66,6 +67,8 @@ export interface SchedulerOptions {
   limits?: Partial<FetchLimits>;
   /** Publishing options, as for `sousei-kpi run --sjis --base-url`. */
   publish?: { sjis?: boolean; baseUrl?: string };
+  /** How PDFs are read; default: isolated worker processes (see runJob). */
+  extract?: RunOptions['extract'];
   lockMaxAgeMs?: number;
   /** One line per scheduler event (the journal, when run by systemd). */
   log?: (line: string) => void;
@@ -141,6 +144,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         signal,
         ...(opts.limits ? { limits: opts.limits } : {}),
         ...(opts.publish ? { publish: opts.publish } : {}),
+        ...(opts.extract ? { extract: opts.extract } : {}),
         ...(opts.lockMaxAgeMs ? { lockMaxAgeMs: opts.lockMaxAgeMs } : {}),
         ...(opts.echo ? { echo: opts.echo } : {}),
       });

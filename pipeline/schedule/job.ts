@@ -10,7 +10,8 @@
  * is let finish, since publishing is atomic anyway.
  */
 import { join } from 'node:path';
-import { describeError, runPipeline, type RunResult } from '../cli/run.js';
+import { describeError, runPipeline, type RunOptions, type RunResult } from '../cli/run.js';
+import { createExtractPool } from '../extract/pool.js';
 import type { SourceReport } from '../lib/records.gen.js';
 import { InputError } from '../lib/registry.js';
 import { addReport, FetchError, ingest, type FetchLimits, type IngestResult, type NewReport } from '../ingest/index.js';
@@ -33,6 +34,8 @@ export interface JobOptions {
   limits?: Partial<FetchLimits>;
   /** Publishing options, as for `sousei-kpi run --sjis --base-url`. */
   publish?: { sjis?: boolean; baseUrl?: string };
+  /** How PDFs are read; default: a pool of isolated worker processes (downloaded files are untrusted). */
+  extract?: RunOptions['extract'];
   signal?: AbortSignal;
   lockMaxAgeMs?: number;
   /** Progress for a terminal or the journal. */
@@ -93,7 +96,18 @@ export async function runJob(opts: JobOptions): Promise<JobResult> {
       errors.push(...ing.errors.map((e) => `${e.subject}: ${e.message}${e.url ? ` (${e.url})` : ''}`));
       if (opts.pipeline) {
         if (opts.signal?.aborted) throw new FetchError('stopped before processing', 'aborted', false);
-        pipe = await runPipeline({ rawDir: opts.rawDir, outDir: opts.outDir, ...opts.publish, log: (stage, message) => log.event('info', `pipeline-${stage}`, { message }) });
+        const pool = opts.extract ? null : createExtractPool();
+        try {
+          pipe = await runPipeline({
+            rawDir: opts.rawDir,
+            outDir: opts.outDir,
+            ...opts.publish,
+            extract: opts.extract ?? pool!.extract,
+            log: (stage, message) => log.event('info', `pipeline-${stage}`, { message }),
+          });
+        } finally {
+          await pool?.close();
+        }
         for (const f of pipe.failures) errors.push(`${f.file}: ${f.problem} — ${f.hint}`);
         if (!pipe.published) errors.push('nothing was published; the previous release is unchanged');
       }
