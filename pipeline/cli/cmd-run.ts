@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createExtractPool, DEFAULT_LIMITS, poolOptionsFromArgs } from '../extract/pool.js';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { InputError } from '../lib/registry.js';
 import { normaliseBaseUrl } from '../publish/catalog.js';
@@ -22,6 +23,11 @@ Options:
   --sjis                    also write Shift_JIS (CP932) copies of the CSV files under sjis/
   --base-url URL            URL the release folder will be served from (absolute download
                             URLs in dcat.jsonld and ckan-package.json; relative without it)
+  --workers N               PDFs read in parallel, each in its own process (default: CPUs)
+  --timeout SECONDS         time limit for reading one PDF (default ${DEFAULT_LIMITS.timeoutMs / 1000})
+  --max-memory MIB          memory limit of one PDF reader process (default ${DEFAULT_LIMITS.maxMemoryMb})
+  --max-pages N             refuse PDFs with more pages (default ${DEFAULT_LIMITS.maxPages})
+  --max-bytes SIZE          refuse larger files, e.g. 20M (default ${DEFAULT_LIMITS.maxBytes / 2 ** 20}M)
   --quiet                   no progress messages on stderr
   -h, --help                this help
 
@@ -47,6 +53,11 @@ export const runCommand: Command = {
           'keep-going': { type: 'boolean', default: false },
           sjis: { type: 'boolean', default: false },
           'base-url': { type: 'string' },
+          workers: { type: 'string' },
+          timeout: { type: 'string' },
+          'max-memory': { type: 'string' },
+          'max-pages': { type: 'string' },
+          'max-bytes': { type: 'string' },
           quiet: { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
@@ -78,8 +89,16 @@ export const runCommand: Command = {
         return 2;
       }
     }
+    let poolOptions;
+    try {
+      poolOptions = poolOptionsFromArgs(v);
+    } catch (err) {
+      process.stderr.write(`sousei-kpi run: ${(err as Error).message}\n`);
+      return 2;
+    }
     const quiet = v.quiet;
     const started = performance.now();
+    const pool = createExtractPool(poolOptions);
     try {
       const res = await runPipeline({
         rawDir: resolve(v.raw ?? DEFAULT_RAW_DIR),
@@ -92,6 +111,8 @@ export const runCommand: Command = {
         sjis: v.sjis,
         ...(v['base-url'] ? { baseUrl: v['base-url'] } : {}),
         log: quiet ? () => {} : (stage, msg) => process.stderr.write(`[${stage}] ${msg}\n`),
+        extract: pool.extract,
+        limits: pool.limits,
       });
       for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
       if (!res.published) {
@@ -106,6 +127,8 @@ export const runCommand: Command = {
       const f = err instanceof InputError ? { file: err.file, problem: err.problem, hint: err.hint } : describeError('(run)', err);
       process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
       return 1;
+    } finally {
+      await pool.close();
     }
   },
 };

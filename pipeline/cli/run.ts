@@ -2,9 +2,10 @@
  * The pipeline end to end: sources → extract → normalize → validate → publish.
  * Used by the CLI, the scheduler and the tests.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { extractReport, PdfInputError, sha256, type ExtractedReport } from '../extract/index.js';
+import { DEFAULT_LIMITS, type ExtractLimits } from '../extract/pool.js';
 import { InputError, loadIndicators, loadSources } from '../lib/registry.js';
 import type { Finding, SourceReport } from '../lib/records.gen.js';
 import { applyCorrections, loadCorrections, unusedCorrectionFindings, type Correction } from '../normalize/corrections.js';
@@ -32,6 +33,8 @@ export interface RunOptions {
   log?: (stage: Stage, message: string) => void;
   /** Extraction function (a worker pool in production runs; in-process by default). */
   extract?: (data: Uint8Array, file: string) => Promise<ExtractedReport>;
+  /** File size and page limits (checked here and in-process; a pool enforces its own, given when it is created). */
+  limits?: Partial<Pick<ExtractLimits, 'maxBytes' | 'maxPages'>>;
   now?: Date;
 }
 
@@ -73,7 +76,9 @@ export function describeError(file: string, err: unknown): FileFailure {
 
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
-  const extract = opts.extract ?? extractReport;
+  const maxBytes = opts.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  const maxPages = opts.limits?.maxPages ?? DEFAULT_LIMITS.maxPages;
+  const extract = opts.extract ?? ((data: Uint8Array, file: string) => extractReport(data, file, { maxBytes, maxPages }));
   const indicators = loadIndicators(opts.rawDir);
   const correctionsFile = join(opts.rawDir, 'corrections.csv');
   const corrections = loadCorrections(correctionsFile);
@@ -99,17 +104,34 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const outcomes: ReportOutcome[] = [];
   const failures: FileFailure[] = [];
   const sources: SourceInfo[] = [];
-  for (const job of jobs) {
-    try {
+  // Every extraction starts now (a pool runs them in parallel); results are then taken in
+  // registry order, so records, logs and failures do not depend on which file finishes first.
+  const extractions = jobs.map((job) =>
+    (async () => {
+      const size = statSync(job.path).size;
+      if (size > maxBytes) {
+        throw new PdfInputError(`the file is ${(size / 2 ** 20).toFixed(1)} MiB, larger than the limit of ${(maxBytes / 2 ** 20).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
+      }
       const data = new Uint8Array(readFileSync(job.path));
       const digest = sha256(data);
-      const reg = job.registry && (opts.files ? digest === job.registry.sha256 : true) ? job.registry : null;
       if (!opts.files && job.registry && digest !== job.registry.sha256) {
         throw new InputError(job.path, `sha256 ${digest} does not match the registry (${job.registry.sha256})`, 'the file changed since it was registered: check it and update raw/sources.json, or restore the original');
       }
-      let t = performance.now();
+      const t = performance.now();
       const ex = await extract(data, job.file);
-      const tExtract = performance.now() - t;
+      return { digest, ex, tExtract: performance.now() - t };
+    })().then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+  );
+  for (const [i, job] of jobs.entries()) {
+    try {
+      const done = await extractions[i]!;
+      if (!done.ok) throw done.error;
+      const { digest, ex, tExtract } = done.value;
+      const reg = job.registry && (opts.files ? digest === job.registry.sha256 : true) ? job.registry : null;
+      let t = performance.now();
       log('extract', `${job.file}: ${ex.pageCount} pages, ${ex.numericTables.reduce((n, tb) => n + tb.rows.length, 0)} numeric-target rows, ${ex.kpiTables.reduce((n, tb) => n + tb.rows.length, 0)} KPI rows (${tExtract.toFixed(0)} ms)`);
       const code = reg?.municipality_code ?? opts.municipalityCode ?? registry.find((r) => ex.municipalityName && r.municipality_name.endsWith(ex.municipalityName))?.municipality_code;
       const name = reg?.municipality_name ?? opts.municipalityName ?? registry.find((r) => r.municipality_code === code)?.municipality_name ?? ex.municipalityName;

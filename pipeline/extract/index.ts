@@ -137,13 +137,13 @@ export function analyse(layouts: PageLayout[], file: string, data: Uint8Array, p
 /** Extract a report from PDF bytes. Throws PdfInputError for input that is not a usable report. */
 export async function extractReport(data: Uint8Array, file: string, opts: ExtractOptions = {}): Promise<ExtractedReport> {
   if (data.byteLength === 0) throw new PdfInputError('the file is empty', 'download it again');
+  if (opts.maxBytes !== undefined && data.byteLength > opts.maxBytes) {
+    throw new PdfInputError(`the file is ${(data.byteLength / MiB).toFixed(1)} MiB, larger than the limit of ${(opts.maxBytes / MiB).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
+  }
   const head = Buffer.from(data.subarray(0, Math.min(1024, data.byteLength))).toString('latin1');
   if (!head.includes('%PDF-')) {
     const kind = /<html|<!doctype/i.test(head) ? 'an HTML page' : 'not a PDF';
     throw new PdfInputError(`the file is ${kind} (no %PDF- header)`, 'check the URL or file name in raw/sources.json');
-  }
-  if (opts.maxBytes !== undefined && data.byteLength > opts.maxBytes) {
-    throw new PdfInputError(`the file is ${(data.byteLength / MiB).toFixed(1)} MiB, larger than the limit of ${(opts.maxBytes / MiB).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
   }
   if (!hasEofMarker(data)) {
     throw new PdfInputError('the PDF is truncated (it does not end with the %%EOF marker)', 'the download was probably cut off; download it again');

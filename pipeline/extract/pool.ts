@@ -69,6 +69,8 @@ interface Task {
 
 interface Worker {
   child: ChildProcess;
+  /** pdf.js is loaded and the worker takes work. */
+  ready: boolean;
   task: Task | null;
   /** Last lines the worker wrote to stderr (for crash messages). */
   stderr: string;
@@ -133,7 +135,8 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
     const i = workers.indexOf(w);
     if (i >= 0) workers.splice(i, 1);
     stopTimers(w);
-    const task = w.task;
+    // A worker that dies before it is ready would be replaced by one that dies too: fail the next file instead of looping.
+    const task = w.task ?? (w.ready ? null : (queue.shift() ?? null));
     w.task = null;
     if (w.child.exitCode === null && w.child.signalCode === null) {
       w.child.ref(); // so that whoever waits for its exit (close()) is not left behind by an idle event loop
@@ -158,12 +161,17 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
-    const w: Worker = { child, task: null, stderr: '', timer: null, watch: null };
+    const w: Worker = { child, ready: false, task: null, stderr: '', timer: null, watch: null };
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (s: string) => {
       w.stderr = (w.stderr + s).slice(-4000);
     });
     child.on('message', (msg: WorkerReply) => {
+      if ('ready' in msg) {
+        w.ready = true;
+        idle(w);
+        return pump();
+      }
       const task = w.task;
       if (!task || msg.id !== task.id) return;
       stopTimers(w);
@@ -178,7 +186,10 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
       pump();
     });
     child.on('exit', (code, signal) => {
-      if (workers.includes(w)) discard(w, w.task ? crashError(w, code, signal) : null);
+      if (!workers.includes(w)) return;
+      if (w.task) discard(w, crashError(w, code, signal));
+      else if (!w.ready) discard(w, new Error(`the extraction worker could not start (${signal ? `signal ${signal}` : `exit code ${code}`}): ${w.stderr.trim().split('\n').at(-1) ?? ''}`));
+      else discard(w, null);
     });
     child.on('error', (err) => {
       // Failed to start, or could not be signalled or sent to: this worker is of no further use.
@@ -215,9 +226,14 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
 
   const pump = () => {
     while (!closed && queue.length > 0) {
-      const w = workers.find((x) => x.task === null) ?? (workers.length < size ? spawn() : null);
-      if (!w) return;
-      start(w, queue.shift()!);
+      const w = workers.find((x) => x.ready && x.task === null);
+      if (w) start(w, queue.shift()!);
+      else {
+        // Start another worker if the ones starting up are fewer than the files waiting; it pumps when ready.
+        const starting = workers.filter((x) => !x.ready).length;
+        if (workers.length < size && starting < queue.length) spawn();
+        else return;
+      }
     }
   };
 
@@ -240,4 +256,38 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
     },
     pids: () => workers.map((w) => w.child.pid).filter((p): p is number => p !== undefined),
   };
+}
+
+/** The run command's limit options, as typed. */
+export interface LimitArgs {
+  workers?: string | undefined;
+  timeout?: string | undefined;
+  'max-memory'?: string | undefined;
+  'max-pages'?: string | undefined;
+  'max-bytes'?: string | undefined;
+}
+
+/** Pool size and limits from command-line values; throws an Error whose message is the usage problem. */
+export function poolOptionsFromArgs(a: LimitArgs): PoolOptions & { limits: Partial<ExtractLimits> } {
+  const num = (flag: string, raw: string, min: number, integer: boolean): number => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+      throw new Error(`--${flag} must be ${integer ? 'a whole number' : 'a number'} of at least ${min}, not "${raw}"`);
+    }
+    return n;
+  };
+  const limits: Partial<ExtractLimits> = {};
+  const out: PoolOptions & { limits: Partial<ExtractLimits> } = { limits };
+  if (a.workers !== undefined) out.size = num('workers', a.workers, 1, true);
+  if (a.timeout !== undefined) limits.timeoutMs = Math.round(num('timeout', a.timeout, 0.01, false) * 1000);
+  if (a['max-memory'] !== undefined) limits.maxMemoryMb = num('max-memory', a['max-memory'], 64, true);
+  if (a['max-pages'] !== undefined) limits.maxPages = num('max-pages', a['max-pages'], 1, true);
+  if (a['max-bytes'] !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?$/iu.exec(a['max-bytes'].trim());
+    if (!m) throw new Error(`--max-bytes must be a size such as 100M or 5000000, not "${a['max-bytes']}"`);
+    const scale = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+    limits.maxBytes = Math.floor(Number(m[1]) * scale);
+    if (limits.maxBytes < 1) throw new Error(`--max-bytes must be at least 1 byte, not "${a['max-bytes']}"`);
+  }
+  return out;
 }

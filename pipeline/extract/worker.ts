@@ -15,6 +15,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply =
+  | { ready: true }
   | { id: number; ok: true; report: ExtractedReport }
   | { id: number; ok: false; error: { name: string; message: string; hint: string | null } };
 
@@ -33,5 +34,15 @@ process.on('message', (msg: WorkerRequest) => {
   );
 });
 
+// pdf.js can leave a promise of an earlier, already destroyed document to reject later (seen
+// with damaged streams: "FormatError: Illegal character"). It does not concern the document
+// being read, so it is noted on stderr (kept by the pool for crash reports) instead of ending the worker.
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`extraction worker: late rejection from pdf.js ignored: ${String(reason).slice(0, 200)}\n`);
+});
+
 // The parent closed the channel (it finished, or it was killed): nothing more will come.
 process.on('disconnect', () => process.exit(0));
+
+// pdf.js is loaded (imported above): the pool may send work, and its timeout covers reading only.
+reply({ ready: true });
