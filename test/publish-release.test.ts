@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { datasetValidator } from '../pipeline/lib/schemas.js';
 import type { Changelog, ReleaseIndex } from '../pipeline/publish/changelog.js';
 import { buildRelease, publish, tableSchema } from '../pipeline/publish/index.js';
 import { CLI, clone, H28_PDF, H30_PDF, processReports, ROOT, tempDir, type ReportEntry } from './publish-fixture.js';
@@ -169,6 +170,9 @@ describe('Shift_JIS copies', () => {
     const findings = Papa.parse<Record<string, string>>(readFileSync(join(sjisDir, 'findings.csv'), 'utf8').slice(1), { header: true, skipEmptyLines: true }).data;
     const cp = findings.filter((f) => f.rule === 'cp932_unmappable' && f.dataset === 'numeric_targets');
     expect(cp.map((f) => f.record_key).sort()).toEqual([...dashed].sort());
+    // They are findings like any other: valid against the finding schema.
+    const valid = datasetValidator('findings');
+    for (const f of JSON.parse(readFileSync(join(sjisDir, 'findings.json'), 'utf8')) as unknown[]) expect(valid(f), JSON.stringify(f)).toBe(true);
     for (const f of cp) {
       expect(f.reported).toBe('—');
       expect(f.recomputed).toBe('?');

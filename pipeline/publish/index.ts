@@ -135,7 +135,10 @@ function describe(dataset: DatasetName) {
 export function buildRelease(input: PublishInput): ReleaseContent {
   const tables = collect(input);
   const baseUrl = input.baseUrl ? normaliseBaseUrl(input.baseUrl) : null;
-  if (input.sjis) tables.findings = sortRows('findings', [...tables.findings, ...cp932Findings(tables, input.reports[0]?.source.municipality_code ?? '')]);
+  if (input.sjis) {
+    const first = input.reports[0]?.source;
+    tables.findings = sortRows('findings', [...tables.findings, ...cp932Findings(tables, { municipality_code: first?.municipality_code ?? '', report_fiscal_year: first?.report_fiscal_year ?? 0 })]);
+  }
   const files = new Map<string, Buffer>();
   const rowCounts = {} as Record<DatasetName, number>;
   for (const ds of DATASETS) {

@@ -68,7 +68,7 @@ function rowKey(dataset: DatasetName, row: Record<string, unknown>): string {
  * Rows of the findings dataset that are themselves cp932_unmappable findings are
  * not checked again (that would never end); their "?" is explained by the finding itself.
  */
-export function cp932Findings(tables: Tables, fallbackMunicipality: string): Finding[] {
+export function cp932Findings(tables: Tables, fallback: { municipality_code: string; report_fiscal_year: number }): Finding[] {
   const out: Finding[] = [];
   for (const ds of Object.keys(tables) as DatasetName[]) {
     const columns = csvColumns(ds);
@@ -84,8 +84,8 @@ export function cp932Findings(tables: Tables, fallbackMunicipality: string): Fin
       const chars = [...new Set(hits.flatMap((h) => h.chars))];
       const where = hits.map((h) => `${h.chars.map(codePoint).join(' ')} in ${h.column}`).join(', ');
       out.push({
-        municipality_code: typeof row.municipality_code === 'string' ? row.municipality_code : fallbackMunicipality,
-        report_fiscal_year: row.report_fiscal_year as number,
+        municipality_code: typeof row.municipality_code === 'string' ? row.municipality_code : fallback.municipality_code,
+        report_fiscal_year: typeof row.report_fiscal_year === 'number' ? row.report_fiscal_year : fallback.report_fiscal_year,
         dataset: ds,
         record_key: rowKey(ds, row),
         rule: CP932_RULE,
