@@ -6,7 +6,6 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { getDocument, OPS, Util } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
 import { normalizeText } from './text.js';
 
@@ -85,6 +84,7 @@ export function loadOptions(data: Uint8Array) {
 
 export async function openPdf(data: Uint8Array): Promise<PDFDocumentProxy> {
   try {
+    const { getDocument } = await pdfjs();
     return await getDocument(loadOptions(data)).promise;
   } catch (err) {
     const name = (err as { name?: string }).name ?? '';
@@ -102,9 +102,28 @@ const MAX_RULE_THICKNESS = 3;
 /** Shorter than this (pt) a segment is a glyph part or a tick, not a table rule. */
 const MIN_RULE_LENGTH = 4;
 
-const PAINT_STROKE = new Set<number>([OPS.stroke, OPS.closeStroke]);
-const PAINT_FILL = new Set<number>([OPS.fill, OPS.eoFill]);
-const PAINT_BOTH = new Set<number>([OPS.fillStroke, OPS.eoFillStroke, OPS.closeFillStroke, OPS.closeEOFillStroke]);
+type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+let loading: Promise<PdfJs> | null = null;
+/**
+ * pdf.js, loaded on first use: processes that only coordinate workers (the CLI's
+ * parent process) never pay its start-up cost.
+ */
+export function pdfjs(): Promise<PdfJs> {
+  loading ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  return loading;
+}
+
+/** Product of two PDF matrices (m1 applied after m2), as pdf.js's Util.transform. */
+function multiply(m1: Matrix, m2: Matrix): Matrix {
+  return [
+    m1[0] * m2[0] + m1[2] * m2[1],
+    m1[1] * m2[0] + m1[3] * m2[1],
+    m1[0] * m2[2] + m1[2] * m2[3],
+    m1[1] * m2[2] + m1[3] * m2[3],
+    m1[0] * m2[4] + m1[2] * m2[5] + m1[4],
+    m1[1] * m2[4] + m1[3] * m2[5] + m1[5],
+  ];
+}
 
 // pdf.js 5 path opcodes inside constructPath (DrawOPS).
 const D_MOVE = 0, D_LINE = 1, D_CURVE = 2, D_QUAD = 3, D_CLOSE = 4;
@@ -119,6 +138,10 @@ function isWhite(color: string | null): boolean {
 
 /** Extract ruling lines from a page's operator list. */
 async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<Rule[]> {
+  const { OPS } = await pdfjs();
+  const PAINT_STROKE = new Set<number>([OPS.stroke, OPS.closeStroke]);
+  const PAINT_FILL = new Set<number>([OPS.fill, OPS.eoFill]);
+  const PAINT_BOTH = new Set<number>([OPS.fillStroke, OPS.eoFillStroke, OPS.closeFillStroke, OPS.closeEOFillStroke]);
   const ops = await page.getOperatorList({ intent: 'display', annotationMode: 0 });
   const rules: Rule[] = [];
   let ctm: Matrix = IDENTITY;
@@ -159,11 +182,11 @@ async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<Rule[]> 
         [fill, stroke] = colorStack.pop() ?? [null, null];
         break;
       case OPS.transform:
-        ctm = Util.transform(ctm, args as Matrix) as Matrix;
+        ctm = multiply(ctm, args as Matrix);
         break;
       case OPS.paintFormXObjectBegin:
         stack.push(ctm);
-        if (Array.isArray(args[0])) ctm = Util.transform(ctm, args[0] as Matrix) as Matrix;
+        if (Array.isArray(args[0])) ctm = multiply(ctm, args[0] as Matrix);
         break;
       case OPS.paintFormXObjectEnd:
         ctm = stack.pop() ?? IDENTITY;
@@ -246,7 +269,7 @@ export async function readPage(doc: PDFDocumentProxy, pageNo: number, withRules 
     if (!('str' in item) || item.str.length === 0) continue;
     const text = normalizeText(item.str);
     if (text.trim().length === 0) continue;
-    const m = Util.transform(vt, item.transform as Matrix) as Matrix;
+    const m = multiply(vt, item.transform as Matrix);
     const size = Math.hypot(m[2], m[3]) || Math.hypot(m[0], m[1]);
     if (!(size > 0.5) || !Number.isFinite(m[4]) || !Number.isFinite(m[5])) continue;
     // Horizontal text only: vertical writing is not used in these tables.

@@ -1,0 +1,186 @@
+/**
+ * `npm run bench`: how fast is the pipeline? Not a test: it prints figures.
+ *
+ *  1. the main command on the bundled report, from a cold start (child process)
+ *  2. per-stage times on the bundled report (extract / normalize / validate / publish)
+ *  3. extraction speed in pages per second on one worker, over the PDF corpus,
+ *     and pdftotext -bbox-layout (poppler, C++) on the same PDFs as a reference floor
+ *  4. a batch: N reports (copies of the corpus PDFs, each a different file and
+ *     municipality) through the worker pool with 1 worker and with all cores:
+ *     throughput, scaling, and peak memory of the whole process tree
+ *
+ * Every figure is the median of several runs (min–max beside it).
+ * Usage: node dist/pipeline/tools/bench.js [--runs N] [--batch N] [--batch-runs N]
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createExtractPool } from '../extract/pool.js';
+import { runPipeline, type RunResult } from '../cli/run.js';
+import { ROOT } from '../lib/paths.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, batch: { type: 'string', default: '200' }, 'batch-runs': { type: 'string', default: '3' } } });
+const RUNS = Math.max(1, Number(values.runs));
+const BATCH = Math.max(1, Number(values.batch));
+const BATCH_RUNS = Math.max(1, Number(values['batch-runs']));
+const CLI = join(ROOT, 'dist', 'pipeline', 'cli', 'main.js');
+const CORPUS = join(ROOT, 'test', 'fixtures', 'pdf');
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const fmt = (xs: number[], unit: string, digits = 2) => `${median(xs).toFixed(digits)} ${unit} (min ${Math.min(...xs).toFixed(digits)}, max ${Math.max(...xs).toFixed(digits)}, n=${xs.length})`;
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const line = (label: string, value: string) => console.log(`  ${label.padEnd(44)} ${value}`);
+
+/** Peak resident set (VmHWM) of a process, in MiB, from /proc (Linux). */
+function peakRssMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/u.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function pdfPages(file: string): number {
+  // Count /Type /Page objects (not /Pages); good enough for the corpus, which has no object streams for pages.
+  const text = readFileSync(file).toString('latin1');
+  return (text.match(/\/Type\s*\/Page(?![s\w])/gu) ?? []).length;
+}
+
+function section(title: string) {
+  console.log(`\n${title}`);
+}
+
+async function main() {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`sousei-kpi benchmark — node ${process.version}, ${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
+  const tmp = mkdtempSync(join(tmpdir(), 'sousei-bench-'));
+  try {
+    // 1. Cold start of the main command.
+    section('1. Main command on the bundled report (cold start, child process)');
+    const hasTime = existsSync('/usr/bin/time');
+    const walls: number[] = [];
+    const rss: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const out = join(tmp, `cold-${i}`);
+      const t = performance.now();
+      const args = hasTime ? ['-f', '%M', process.execPath, CLI, 'run', '--out', out, '--quiet'] : [CLI, 'run', '--out', out, '--quiet'];
+      const res = spawnSync(hasTime ? '/usr/bin/time' : process.execPath, args, { encoding: 'utf8' });
+      const wall = (performance.now() - t) / 1000;
+      if (res.status !== 0) throw new Error(`main command failed: ${res.stderr}`);
+      if (i === 0) continue; // warm-up (file cache)
+      walls.push(wall);
+      if (hasTime) rss.push(Number(res.stderr.trim().split('\n').at(-1)) / 1024);
+    }
+    line('wall time', fmt(walls, 's'));
+    if (rss.length) line('peak memory (largest process)', fmt(rss, 'MiB', 0));
+
+    // 2. Per-stage times, in-process with one worker.
+    section('2. Stages on the bundled report (one worker already running)');
+    const pool1 = createExtractPool({ size: 1 });
+    const stages: Record<string, number[]> = { extract: [], normalize: [], validate: [], publish: [] };
+    try {
+      for (let i = 0; i <= RUNS; i++) {
+        const res: RunResult = await runPipeline({ rawDir: join(ROOT, 'raw'), outDir: join(tmp, `stages-${i}`), extract: pool1.extract, limits: pool1.limits });
+        if (i === 0) continue;
+        const r = res.reports[0]!;
+        stages.extract!.push(r.timings.extract);
+        stages.normalize!.push(r.timings.normalize);
+        stages.validate!.push(r.timings.validate);
+        stages.publish!.push(res.timings.publish);
+      }
+      for (const [k, v] of Object.entries(stages)) line(k, fmt(v, 'ms', 1));
+      const pages = 5;
+      line('extract: A3 pages per second (one worker)', `${(pages / (median(stages.extract!) / 1000)).toFixed(1)}`);
+
+      // 3. Extraction speed over the corpus, and poppler's pdftotext as the floor.
+      section('3. Extraction over the PDF corpus, one worker');
+      const files = readdirSync(CORPUS).filter((f) => f.endsWith('.pdf')).map((f) => join(CORPUS, f));
+      const totalPages = files.reduce((n, f) => n + pdfPages(f), 0);
+      const ours: number[] = [];
+      for (let i = 0; i <= RUNS; i++) {
+        const t = performance.now();
+        for (const f of files) await pool1.extract(new Uint8Array(readFileSync(f)), f);
+        if (i > 0) ours.push((performance.now() - t) / 1000);
+      }
+      line(`${files.length} PDFs, ${totalPages} pages`, fmt(ours, 's'));
+      line('pages per second (one core)', `${(totalPages / median(ours)).toFixed(1)}`);
+      const poppler = spawnSync('pdftotext', ['-v'], { encoding: 'utf8' });
+      if (poppler.status === 0 || /pdftotext/u.test(poppler.stderr ?? '')) {
+        const ref: number[] = [];
+        for (let i = 0; i <= RUNS; i++) {
+          const t = performance.now();
+          for (const f of files) spawnSync('pdftotext', ['-bbox-layout', f, join(tmp, 'ref.html')]);
+          if (i > 0) ref.push((performance.now() - t) / 1000);
+        }
+        line('pdftotext -bbox-layout, same PDFs', fmt(ref, 's'));
+        line('ours ÷ pdftotext', `${(median(ours) / median(ref)).toFixed(2)}×`);
+      } else line('pdftotext -bbox-layout', 'not installed (apt-get install poppler-utils for the reference)');
+    } finally {
+      await pool1.close();
+    }
+
+    // 4. Batch through the pool.
+    section(`4. Batch of ${BATCH} reports (copies of the corpus, each its own file and municipality)`);
+    const raw = join(tmp, 'batch-raw');
+    mkdirSync(raw);
+    copyFileSync(join(ROOT, 'raw', 'indicators.json'), join(raw, 'indicators.json'));
+    const corpus = readdirSync(CORPUS).filter((f) => f.endsWith('.pdf') && !f.startsWith('synthetic')).map((f) => join(CORPUS, f));
+    corpus.push(join(ROOT, 'raw', 'kurume-sousei-h28-progress.pdf'));
+    const reports = [];
+    let batchPages = 0;
+    for (let i = 0; i < BATCH; i++) {
+      const src = corpus[i % corpus.length]!;
+      const name = `bench-${String(i).padStart(4, '0')}.pdf`;
+      // A trailing comment makes every copy a different file (own hash) with the same content.
+      writeFileSync(join(raw, name), Buffer.concat([readFileSync(src), Buffer.from(`\n%bench copy ${i}\n`)]));
+      batchPages += pdfPages(src);
+      reports.push({ id: `bench-${i}`, file: name, municipality_code: String(900000 + i), municipality_name: `Bench ${i}`, report_fiscal_year: 2016, sha256: sha(join(raw, name)), synthetic: true });
+    }
+    writeFileSync(join(raw, 'sources.json'), JSON.stringify({ reports }));
+    const sizes = [...new Set([1, availableParallelism()])];
+    const per: Record<number, number[]> = {};
+    const mem: Record<number, number[]> = {};
+    for (const size of sizes) {
+      per[size] = [];
+      mem[size] = [];
+      for (let i = 0; i < BATCH_RUNS; i++) {
+        const pool = createExtractPool({ size });
+        const t = performance.now();
+        let peak = 0;
+        const watch = setInterval(() => {
+          const total = pool.pids().reduce((n, p) => n + peakRssMb(p), 0) + peakRssMb(process.pid);
+          peak = Math.max(peak, total);
+        }, 200);
+        try {
+          const res = await runPipeline({ rawDir: raw, outDir: join(tmp, `batch-${size}-${i}`), extract: pool.extract, limits: pool.limits });
+          if (!res.published || res.failures.length) throw new Error(`batch failed: ${JSON.stringify(res.failures.slice(0, 3))}`);
+        } finally {
+          clearInterval(watch);
+          peak = Math.max(peak, pool.pids().reduce((n, p) => n + peakRssMb(p), 0) + peakRssMb(process.pid));
+          await pool.close();
+        }
+        per[size]!.push((performance.now() - t) / 1000);
+        mem[size]!.push(peak);
+        rmSync(join(tmp, `batch-${size}-${i}`), { recursive: true, force: true });
+      }
+      line(`${size} worker(s): wall`, fmt(per[size]!, 's'));
+      line(`${size} worker(s): reports per second`, `${(BATCH / median(per[size]!)).toFixed(1)} (${(batchPages / median(per[size]!)).toFixed(0)} pages/s)`);
+      line(`${size} worker(s): peak memory, all processes`, fmt(mem[size]!, 'MiB', 0));
+    }
+    if (sizes.length > 1) line(`scaling, ${sizes.at(-1)} workers vs 1`, `${(median(per[1]!) / median(per[sizes.at(-1)!]!)).toFixed(2)}×`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
