@@ -85,7 +85,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const usedCorrections = new Set<Correction>();
   let registry: SourceReport[] = [];
   const jobs: Job[] = [];
-  if (opts.files && opts.files.length > 0) {
+  // The CLI passes its (possibly empty) list of positional files: empty means "the registry".
+  const explicit = Boolean(opts.files && opts.files.length > 0);
+  if (opts.files && explicit) {
     try {
       registry = loadSources(opts.rawDir).reports;
     } catch (err) {
@@ -114,7 +116,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       }
       const data = new Uint8Array(readFileSync(job.path));
       const digest = sha256(data);
-      if (!opts.files && job.registry && digest !== job.registry.sha256) {
+      if (!explicit && job.registry && digest !== job.registry.sha256) {
         throw new InputError(job.path, `sha256 ${digest} does not match the registry (${job.registry.sha256})`, 'the file changed since it was registered: check it and update raw/sources.json, or restore the original');
       }
       const t = performance.now();
@@ -130,7 +132,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       const done = await extractions[i]!;
       if (!done.ok) throw done.error;
       const { digest, ex, tExtract } = done.value;
-      const reg = job.registry && (opts.files ? digest === job.registry.sha256 : true) ? job.registry : null;
+      const reg = job.registry && (explicit ? digest === job.registry.sha256 : true) ? job.registry : null;
       let t = performance.now();
       log('extract', `${job.file}: ${ex.pageCount} pages, ${ex.numericTables.reduce((n, tb) => n + tb.rows.length, 0)} numeric-target rows, ${ex.kpiTables.reduce((n, tb) => n + tb.rows.length, 0)} KPI rows (${tExtract.toFixed(0)} ms)`);
       const code = reg?.municipality_code ?? opts.municipalityCode ?? registry.find((r) => ex.municipalityName && r.municipality_name.endsWith(ex.municipalityName))?.municipality_code;
