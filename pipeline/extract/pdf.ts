@@ -109,7 +109,17 @@ let loading: Promise<PdfJs> | null = null;
  * parent process) never pay its start-up cost.
  */
 export function pdfjs(): Promise<PdfJs> {
-  loading ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  loading ??= (async () => {
+    const nativePush = Array.prototype.push;
+    const lib = await import('pdfjs-dist/legacy/build/pdf.mjs');
+    // Run pdf.js's worker code in this thread (the process is already a worker of the pool).
+    (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker = await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+    // The legacy build replaces Array.prototype.push with a core-js polyfill that only
+    // differs for array-likes longer than 2^32 - 1; it is several times slower than
+    // V8's and pdf.js pushes millions of times per document. Put the native one back.
+    if (Array.prototype.push !== nativePush) Object.defineProperty(Array.prototype, 'push', { value: nativePush, writable: true, configurable: true, enumerable: false });
+    return lib;
+  })();
   return loading;
 }
 
