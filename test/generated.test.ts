@@ -15,3 +15,20 @@ describe('files generated from schemas/', () => {
     expect(res.status).toBe(0);
   });
 });
+
+describe('validators precompiled by npm run build', () => {
+  it('match the schemas, so runs do not compile them at start-up', async () => {
+    const { precompiled, schemaHash } = await import('../pipeline/lib/validator-support.js');
+    const { readdirSync } = await import('node:fs');
+    const dir = join(ROOT, 'schemas');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
+    const records = precompiled<Record<string, (v: unknown) => boolean>>('records', schemaHash(dir, files));
+    expect(records).not.toBeNull();
+    // The precompiled code validates like the schema says: a KPI row with a count as text is refused.
+    expect(records!.kpi_summary!({ record_key: 'x' })).toBe(false);
+    const dp = precompiled<(v: unknown) => boolean>('datapackage', schemaHash(dir, ['frictionless-2.0/datapackage.json']));
+    expect(dp).not.toBeNull();
+    expect(dp!({ resources: [] })).toBe(false);
+    expect(dp!({ resources: [{ name: 'x', path: 'x.csv' }] })).toBe(true);
+  });
+});

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { DATASET_SCHEMAS, type DatasetName, type DatasetRecords } from './records.gen.js';
 import { SCHEMA_DIR } from './paths.js';
+import { precompiled, schemaHash } from './validator-support.js';
 
 export interface PropertySchema {
   type?: string | string[];
@@ -36,20 +37,33 @@ export interface RecordSchema {
 
 const X_KEYWORDS = ['x-title-ja', 'x-dataset', 'x-primary-key', 'x-unit-column', 'x-record'];
 
-let cache: { ajv: Ajv2020; docs: Map<string, RecordSchema> } | null = null;
+let cache: { docs: Map<string, RecordSchema>; files: string[] } | null = null;
+let compiled: ((file: string) => ValidateFunction | undefined) | null = null;
 
 function load() {
   if (cache) return cache;
+  const docs = new Map<string, RecordSchema>();
+  const files = readdirSync(SCHEMA_DIR).filter((n) => n.endsWith('.schema.json')).sort();
+  for (const f of files) docs.set(f, JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8')) as RecordSchema);
+  cache = { docs, files };
+  return cache;
+}
+
+/** Validators: precompiled at build time when they match schemas/, else compiled now. */
+function validators(): (file: string) => ValidateFunction | undefined {
+  if (compiled) return compiled;
+  const { docs, files } = load();
+  const pre = precompiled<Record<string, ValidateFunction> & { __schemas: Record<string, string> }>('records', schemaHash(SCHEMA_DIR, files));
+  if (pre) {
+    const byFile = new Map(Object.entries(pre.__schemas).map(([name, file]) => [file, pre[name]!]));
+    compiled = (file) => byFile.get(file);
+    return compiled;
+  }
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
   for (const k of X_KEYWORDS) ajv.addKeyword(k);
-  const docs = new Map<string, RecordSchema>();
-  for (const f of readdirSync(SCHEMA_DIR).filter((n) => n.endsWith('.schema.json')).sort()) {
-    const doc = JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8')) as RecordSchema;
-    docs.set(f, doc);
-    ajv.addSchema(doc as object, f);
-  }
-  cache = { ajv, docs };
-  return cache;
+  for (const [f, doc] of docs) ajv.addSchema(doc as object, f);
+  compiled = (file) => ajv.getSchema(file);
+  return compiled;
 }
 
 export function schemaDoc(file: string): RecordSchema {
@@ -68,7 +82,7 @@ export function resolveProperty(prop: PropertySchema): PropertySchema {
 }
 
 export function validator(file: string): ValidateFunction {
-  const v = load().ajv.getSchema(file);
+  const v = validators()(file);
   if (!v) throw new Error(`unknown schema ${file}`);
   return v;
 }

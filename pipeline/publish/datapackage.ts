@@ -4,18 +4,18 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { SCHEMA_DIR } from '../lib/paths.js';
 import { formatErrors } from '../lib/schemas.js';
+import { DATAPACKAGE_FORMATS, precompiled, schemaHash } from '../lib/validator-support.js';
 
 let validate: ValidateFunction | null = null;
 
 function profile(): ValidateFunction {
   if (validate) return validate;
+  const dir = join(SCHEMA_DIR, 'frictionless-2.0');
+  validate = precompiled<ValidateFunction>('datapackage', schemaHash(SCHEMA_DIR, ['frictionless-2.0/datapackage.json']));
+  if (validate) return validate;
   const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
-  ajv.addFormat('uri', /^[a-z][a-z0-9+.-]*:[^\s]*$/iu);
-  ajv.addFormat('email', /^[^\s@]+@[^\s@]+$/u);
-  ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/u);
-  ajv.addFormat('textarea', true);
-  const doc = JSON.parse(readFileSync(join(SCHEMA_DIR, 'frictionless-2.0', 'datapackage.json'), 'utf8')) as object;
-  validate = ajv.compile(doc);
+  for (const [k, v] of Object.entries(DATAPACKAGE_FORMATS)) ajv.addFormat(k, v);
+  validate = ajv.compile(JSON.parse(readFileSync(join(dir, 'datapackage.json'), 'utf8')) as object);
   return validate;
 }
 
