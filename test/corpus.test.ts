@@ -118,3 +118,12 @@ describe.each(manifest)('$file', (entry) => {
     });
   }
 });
+
+describe('a report whose pages are turned 90° (/Rotate)', () => {
+  it('gives the same records as the upright original', async () => {
+    const rep = await run(join(FIX, 'rotated', 'h28-rotate90.pdf'), 'h28-rotate90.pdf');
+    expect(rep.datasets.numeric_targets.map(content)).toEqual(original.datasets.numeric_targets.map(content));
+    const k = (r: KPISummary) => ({ ...r, source_file: '', source_page: 0 });
+    expect(rep.datasets.kpi_summary.map(k)).toEqual(original.datasets.kpi_summary.map(k));
+  });
+});

@@ -271,9 +271,23 @@ async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<Rule[]> 
 /** Read one page: text runs (normalised) and ruling lines. */
 export async function readPage(doc: PDFDocumentProxy, pageNo: number, withRules = true): Promise<RawPage> {
   const page = await doc.getPage(pageNo);
-  const vp = page.getViewport({ scale: 1 });
-  const vt = vp.transform as Matrix;
   const content = await page.getTextContent({ includeMarkedContent: false, disableNormalization: true });
+  // Read the page the way its text runs: the rotation (page /Rotate plus 0, 90, 180
+  // or 270°) under which most text is horizontal, left to right. A page turned
+  // sideways (a landscape table on a portrait page) reads like any other.
+  let vp = page.getViewport({ scale: 1 });
+  let best = -1;
+  for (const extra of [0, 90, 180, 270]) {
+    const cand = page.getViewport({ scale: 1, rotation: (page.rotate + extra) % 360 });
+    let upright = 0;
+    for (const item of content.items) {
+      if (!('str' in item) || item.str.trim().length === 0) continue;
+      const m = multiply(cand.transform as Matrix, item.transform as Matrix);
+      if (m[0] > 0 && Math.abs(m[1]) < Math.abs(m[0]) * 0.1) upright += item.str.length;
+    }
+    if (upright > best) [best, vp] = [upright, cand];
+  }
+  const vt = vp.transform as Matrix;
   const runs: TextRun[] = [];
   for (const item of content.items) {
     if (!('str' in item) || item.str.length === 0) continue;

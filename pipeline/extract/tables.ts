@@ -82,7 +82,7 @@ export interface ExtractedKpiTable {
   regions: Region[];
 }
 
-export const YEAR_LABEL_RE = /^(?:H|平成)\s*(\d{1,2}|元)(?:年度?)?$|^(?:R|令和)\s*(\d{1,2}|元)(?:年度?)?$/u;
+export const YEAR_LABEL_RE = /^(?:H|平成)\s*(\d{1,2}|元)(?:年度?)?$|^(?:R|令和)\s*(\d{1,2}|元)(?:年度?)?$|^(20\d{2})(?:年度?)?$/u;
 const LEGEND_RE = /^[○◯△×\-—ABC]\s*[:：]/u;
 const PAIR_PROGRESS_RE = /([○△×]|-|—|ー)\s*(\d+)/gu;
 const PAIR_OUTLOOK_RE = /([ABC])\s*(\d+)/gu;
@@ -91,7 +91,7 @@ function classifyHeader(text: string): ColumnRole | 'other' {
   const t = text.replace(/\s+/gu, '');
   if (/基準/u.test(t)) return 'baseline';
   if (/実績/u.test(t)) return 'actual';
-  if (/進捗/u.test(t)) return 'progress';
+  if (/進捗|達成度|達成状況/u.test(t)) return 'progress';
   if (/評価|見込/u.test(t)) return 'grade';
   if (/^年度$|^年$|^年度/u.test(t) && !/目標/u.test(t)) return 'year';
   if (/数値目標|指標|項目/u.test(t)) return 'name';
@@ -256,6 +256,7 @@ export function cellText(chunks: Chunk[]): string {
 function yearNumber(label: string): number {
   const m = YEAR_LABEL_RE.exec(label.replace(/\s+/gu, ''));
   if (!m) return NaN;
+  if (m[3] !== undefined) return Number(m[3]);
   const heisei = m[1] !== undefined;
   const n = (heisei ? m[1] : m[2]) === '元' ? 1 : Number(heisei ? m[1] : m[2]);
   return heisei ? 1988 + n : 2018 + n;
