@@ -36,7 +36,10 @@ export interface SectionResult {
   legend: string[];
 }
 
-const GOAL_BAND_RE = /^基本目標\s*([0-9]{1,2})(?![0-9])\s*(.*)$/u;
+const GOAL_BAND_RE = /^基本目標\s*[(（【]?\s*([0-9]{1,2}|[IVX]{1,4})(?![0-9A-Za-z])\s*[)）】]?\s*(.*)$/u;
+const ROMAN: Record<string, number> = { I: 1, II: 2, III: 3, IV: 4, V: 5, VI: 6, VII: 7, VIII: 8, IX: 9, X: 10 };
+/** Goal number from "1" or a Roman numeral (Ⅲ is folded to "III" by NFKC). */
+const goalNumber = (s: string) => (/^\d+$/u.test(s) ? Number(s) : (ROMAN[s] ?? NaN));
 type Sub = 'overview' | 'goal_title' | 'statement' | 'directions' | 'key_projects' | 'new_initiatives' | 'section3' | 'evaluation_points' | 'challenges' | 'next_steps';
 
 function headingOf(text: string): Sub | null {
@@ -111,9 +114,9 @@ export function readSections(layouts: PageLayout[], consumed: Set<Chunk>): Secti
       }
       // The band may share its line with a running page header: read it from the first chunk.
       const band = GOAL_BAND_RE.exec(squash(chunks[0]!.text).replace(/^基本目標\s+/u, '基本目標'));
-      if (band && band[1] && (band[2] ?? '').length < 60) {
+      if (band && band[1] && Number.isFinite(goalNumber(band[1])) && (band[2] ?? '').length < 60) {
         close();
-        const no = Number(band[1]);
+        const no = goalNumber(band[1]);
         if (!goal || goal.goalNo !== no) {
           goal = { goalNo: no, page: layout.page, title: squash(band[2] ?? ''), numericTargetStatement: [], policyDirections: [] };
           goals.push(goal);
