@@ -37,6 +37,8 @@ export interface NumericTableRow {
   grade: string;
   /** Pages the spanning cells (name, baseline, grade) were read from. */
   blockPages: number[];
+  /** Structural problems of this row's indicator block (the row is then uncertain). */
+  problems: string[];
 }
 
 export interface ExtractedNumericTable {
@@ -547,6 +549,7 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
           progress: cellText(m.get('progress') ?? []),
           grade: '',
           blockPages: [],
+          problems: [],
         };
       });
       rowObjs.forEach((r, i) => bands.set(r, [[layout.page, rowEdges[i]!, rowEdges[i + 1]!]]));
@@ -593,10 +596,13 @@ export function readNumericTables(layouts: PageLayout[]): ExtractedNumericTable[
     const sizes = [...byBlock.values()].map((b) => b.length);
     const expected = Math.max(...sizes, 0);
     for (const [b, rs] of byBlock) {
-      if (rs.length !== expected) issues.push(`indicator ${b + 1} has ${rs.length} year rows, others have ${expected}`);
+      const problems: string[] = [];
+      if (rs.length !== expected) problems.push(`indicator ${b + 1} has ${rs.length} year rows, others have ${expected}`);
       const ys = rs.map((r) => yearNumber(r.year));
-      for (let i = 1; i < ys.length; i++) if (ys[i] !== ys[i - 1]! + 1) issues.push(`indicator ${b + 1}: year ${rs[i]!.year} does not follow ${rs[i - 1]!.year}`);
-      if (!rs[0]?.name) issues.push(`indicator ${b + 1}: no indicator name found`);
+      for (let i = 1; i < ys.length; i++) if (ys[i] !== ys[i - 1]! + 1) problems.push(`indicator ${b + 1}: year ${rs[i]!.year} does not follow ${rs[i - 1]!.year}`);
+      if (!rs[0]?.name) problems.push(`indicator ${b + 1}: no indicator name found`);
+      for (const r of rs) r.problems.push(...problems);
+      issues.push(...problems);
     }
     if (rows.length > 0) tables.push({ page: h.layout.page, pages, method, header, rows, issues: [...new Set(issues)], regions });
   }

@@ -72,6 +72,13 @@ export function normalizeReport(ex: ExtractedReport, meta: ReportMeta, registry:
   for (const note of ex.notes) finding({ dataset: 'report', record_key: meta.file, rule: 'goal_number_inferred', severity: 'warning', message: note, reported: null, recomputed: null, source_page: null });
 
   const index = new IndicatorIndex(registry);
+  // The plan's fiscal years: the year span most indicators of the report have.
+  const spans = ex.numericTables.flatMap((t) => {
+    const byBlock = new Map<number, string[]>();
+    for (const r of t.rows) byBlock.set(r.block, [...(byBlock.get(r.block) ?? []), String(parseFiscalYear(r.year)?.fiscalYear ?? r.year)]);
+    return [...byBlock.values()].map((ys) => ys.join(','));
+  });
+  const planSpan = mostCommon(spans);
   const base = { municipality_code: code, report_fiscal_year: reportYear };
 
   // ---- numeric targets ----
@@ -110,6 +117,9 @@ export function normalizeReport(ex: ExtractedReport, meta: ReportMeta, registry:
         if (tv.length >= 2 && tv.at(-1)! !== tv[0]!) direction = tv.at(-1)! > tv[0]! ? 'higher_is_better' : 'lower_is_better';
       }
       const grade = parseGrade(first.grade);
+      const span = rows.map((r) => String(parseFiscalYear(r.year)?.fiscalYear ?? r.year)).join(',');
+      const structural = [...first.problems];
+      if (planSpan && spans.length > 1 && span !== planSpan) structural.push(`its years (${span}) differ from the plan years of the other indicators (${planSpan})`);
       rows.forEach((r, i) => {
         const fy = parseFiscalYear(r.year);
         if (!fy) {
@@ -125,6 +135,7 @@ export function normalizeReport(ex: ExtractedReport, meta: ReportMeta, registry:
           if (q.value !== null && unit && q.unit && canonicalUnit(q.unit) !== unit) doubts.push(`${what} unit ${q.unit} differs from the indicator unit ${unit}`);
         }
         if (prog.doubt) doubts.push(prog.doubt);
+        for (const p of structural) doubts.push(`table structure: ${p}`);
         if (grade.doubt) doubts.push(grade.doubt);
         const rec: NumericTarget = {
           record_key: `${code}/${reportYear}/${match.id}/${fy.fiscalYear}`,
