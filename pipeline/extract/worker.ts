@@ -5,6 +5,7 @@
  * whatever a hostile PDF does to it — hang, exhaust memory, crash — ends here.
  */
 import { extractReport, PdfInputError, type ExtractedReport } from './index.js';
+import { pdfjs } from './pdf.js';
 
 export interface WorkerRequest {
   id: number;
@@ -44,5 +45,11 @@ process.on('unhandledRejection', (reason) => {
 // The parent closed the channel (it finished, or it was killed): nothing more will come.
 process.on('disconnect', () => process.exit(0));
 
-// pdf.js is loaded (imported above): the pool may send work, and its timeout covers reading only.
-reply({ ready: true });
+// Load pdf.js once, then take work: the pool's timeout covers reading documents, not this.
+pdfjs().then(
+  () => reply({ ready: true }),
+  (err: unknown) => {
+    process.stderr.write(`extraction worker: pdf.js could not be loaded: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
