@@ -79,6 +79,8 @@ interface Worker {
 }
 
 const RSS_POLL_MS = 100;
+/** Longest a worker may take to start and load pdf.js (at least; the document timeout if longer). */
+const STARTUP_MS = 60_000;
 
 /** The compiled worker script (the pool may itself run from the TypeScript sources under vitest). */
 function workerScript(): string {
@@ -99,7 +101,7 @@ function residentMb(pid: number): number | null {
   }
 }
 
-export function limitErrors(limits: ExtractLimits) {
+function limitErrors(limits: ExtractLimits) {
   return {
     timeout: () =>
       new PdfInputError(
@@ -168,6 +170,7 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
     });
     child.on('message', (msg: WorkerReply) => {
       if ('ready' in msg) {
+        stopTimers(w);
         w.ready = true;
         idle(w);
         return pump();
@@ -195,6 +198,11 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
       // Failed to start, or could not be signalled or sent to: this worker is of no further use.
       if (workers.includes(w)) discard(w, new Error(`extraction worker: ${err.message}`));
     });
+    // A worker that never gets ready (pdf.js stuck loading) must not hold the queue forever.
+    const startLimit = Math.max(limits.timeoutMs, STARTUP_MS);
+    w.timer = setTimeout(() => {
+      if (!w.ready && workers.includes(w)) discard(w, new Error(`the extraction worker did not start within ${startLimit / 1000} s`));
+    }, startLimit);
     workers.push(w);
     return w;
   };
