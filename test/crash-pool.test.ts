@@ -4,11 +4,13 @@
  * the timeout or crashes its worker fails alone; the worker is replaced.
  * Uses the compiled worker (dist/), so `npm run build` must have run (npm test does).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { extractReport, PdfInputError } from '../pipeline/extract/index.js';
 import { createExtractPool, poolOptionsFromArgs, type ExtractPool } from '../pipeline/extract/pool.js';
+import { runPipeline, type Stage } from '../pipeline/cli/run.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const REPORT = join(ROOT, 'raw/kurume-sousei-h28-progress.pdf');
@@ -116,5 +118,61 @@ describe('extraction pool', () => {
     expect(() => poolOptionsFromArgs({ timeout: 'soon' })).toThrow('--timeout must be a number');
     expect(() => poolOptionsFromArgs({ 'max-memory': '16' })).toThrow('--max-memory must be a whole number of at least 64');
     expect(() => poolOptionsFromArgs({ 'max-bytes': 'lots' })).toThrow('--max-bytes must be a size');
+  });
+});
+
+describe('runPipeline with concurrent extraction', () => {
+  const files = [bad('formula-injection.pdf'), REPORT, bad('not-a-pdf.pdf')];
+
+  /** Run the pipeline with an extract function whose results are released in `order` (indices into files). */
+  async function runReleasing(order: number[]) {
+    pool = createExtractPool({ size: 2 });
+    const started: string[] = [];
+    const gates = new Map<string, () => void>();
+    let allStarted!: () => void;
+    const whenAllStarted = new Promise<void>((r) => (allStarted = r));
+    const extract = async (data: Uint8Array, file: string) => {
+      started.push(file);
+      const result = pool!.extract(data, file);
+      result.catch(() => {}); // handled below, after the gate opens
+      await new Promise<void>((open) => gates.set(file, open));
+      return result;
+    };
+    const log: Array<[Stage, string]> = [];
+    const run = runPipeline({
+      rawDir: join(ROOT, 'raw'),
+      outDir: mkdtempSync(join(tmpdir(), 'sousei-order-')),
+      files,
+      municipalityCode: '402036',
+      municipalityName: '福岡県久留米市',
+      year: 2018,
+      keepGoing: true,
+      extract: (data, file) => {
+        const p = extract(data, file);
+        if (started.length === files.length) allStarted();
+        return p;
+      },
+      log: (stage, msg) => log.push([stage, msg]),
+      now: new Date('2026-11-24T00:00:00Z'),
+    });
+    await whenAllStarted;
+    // Every extraction is under way before any result is taken.
+    expect(started).toEqual(files.map((f) => basename(f)));
+    for (const i of order) gates.get(basename(files[i]!))!();
+    return { res: await run, log };
+  }
+
+  it('starts every extraction at once and reports in registry order whatever finishes first', async () => {
+    const forward = await runReleasing([0, 1, 2]);
+    await pool!.close();
+    const backward = await runReleasing([2, 1, 0]);
+    for (const { res, log } of [forward, backward]) {
+      expect(res.reports.map((r) => r.file)).toEqual(['formula-injection.pdf', 'kurume-sousei-h28-progress.pdf']);
+      expect(res.failures.map((f) => basename(f.file))).toEqual(['not-a-pdf.pdf']);
+      const order = log.filter(([stage]) => stage === 'extract').map(([, m]) => m.split(':')[0]!.replace(/^FAILED /u, ''));
+      expect(order.map((f) => basename(f))).toEqual(['formula-injection.pdf', 'kurume-sousei-h28-progress.pdf', 'not-a-pdf.pdf']);
+    }
+    // The same release, byte for byte, either way.
+    expect(backward.res.published!.releaseId).toBe(forward.res.published!.releaseId);
   });
 });
