@@ -12,7 +12,7 @@
  * Tables continued on the next page (with or without a repeated header) are joined.
  */
 import type { Rule } from './pdf.js';
-import { midX, midY, type Chunk, type Line, type PageLayout } from './layout.js';
+import { midY, type Chunk, type Line, type PageLayout } from './layout.js';
 import { leadingCircled } from './text.js';
 
 export type ColumnRole = 'name' | 'baseline' | 'year' | 'target' | 'actual' | 'progress' | 'grade';

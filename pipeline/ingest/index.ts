@@ -19,7 +19,8 @@
  * twice at once on the same raw/.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { fsyncDir } from '../lib/durable.js';
 import { join } from 'node:path';
 import type { SourceReport, SourceVersion } from '../lib/records.gen.js';
 import { InputError, loadSources, saveSources } from '../lib/registry.js';
@@ -87,18 +88,6 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* not every file system can fsync a directory */
-  }
-}
 
 /** Move a verified temporary file to `dest` unless `dest` exists (then false). */
 function placeNoClobber(tmp: string, dest: string): boolean {

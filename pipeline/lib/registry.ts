@@ -1,6 +1,6 @@
 /** Loading of the project's input registries (raw/sources.json, raw/indicators.json), checked with ajv. */
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from './durable.js';
 import { join } from 'node:path';
 import type { IndicatorRegistry, SourceRegistry } from './records.gen.js';
 import { formatErrors, validator } from './schemas.js';
@@ -47,22 +47,7 @@ export function saveSources(rawDir: string, reg: SourceRegistry): void {
   const path = join(rawDir, 'sources.json');
   const v = validator('sources.schema.json');
   if (!v(reg)) throw new InputError(path, `would not match schemas/sources.schema.json: ${formatErrors(v.errors)}`, 'this is a bug in the code that updates the registry; the file was left unchanged');
-  const tmp = join(rawDir, `.sources.json.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const data = Buffer.from(`${JSON.stringify(reg, null, 2)}\n`, 'utf8');
-  try {
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      let off = 0;
-      while (off < data.byteLength) off += writeSync(fd, data, off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(path, `${JSON.stringify(reg, null, 2)}\n`);
 }
 
 export function loadIndicators(rawDir: string): IndicatorRegistry {

@@ -9,7 +9,7 @@ import { DATASET_SCHEMAS, type DatasetName } from '../lib/records.gen.js';
 import { schemaDoc } from '../lib/schemas.js';
 import type { Tables } from './sjis.js';
 
-/** Same shape as SourceInfo in index.ts (kept structural to avoid an import cycle). */
+/** A source report of a release (file, hash, title, municipality, year). */
 export interface CatalogSource {
   file: string;
   sha256: string;

@@ -8,8 +8,8 @@
  * both with other values "revised" (field, old → new). For the findings dataset
  * the same comparison reads as findings added / resolved / changed.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/durable.js';
 import { join } from 'node:path';
 import type { DatasetName } from '../lib/records.gen.js';
 import { tableSchema } from './tableschema.js';
@@ -259,21 +259,6 @@ export function appendReleaseIndex(releasesDir: string, entry: ReleaseIndexEntry
   const doc = readReleaseIndex(releasesDir);
   if (doc.releases.some((r) => r.id === entry.id)) return false;
   const next: ReleaseIndex = { description: doc.description ?? INDEX_DESCRIPTION, releases: [...doc.releases, entry] };
-  const data = Buffer.from(`${JSON.stringify(next, null, 2)}\n`, 'utf8');
-  const tmp = join(releasesDir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}-index.json`);
-  try {
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      let off = 0;
-      while (off < data.byteLength) off += writeSync(fd, data, off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(releasesDir, 'index.json'));
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(join(releasesDir, 'index.json'), `${JSON.stringify(next, null, 2)}\n`);
   return true;
 }

@@ -11,7 +11,8 @@
  * release complete and `latest` pointing at a whole release.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { fsyncDir, processAlive, writeFileDurable } from '../lib/durable.js';
 import { dirname, join } from 'node:path';
 import type { DatasetName, DatasetRecords, Finding } from '../lib/records.gen.js';
 import { DATASET_SCHEMAS } from '../lib/records.gen.js';
@@ -21,7 +22,7 @@ import { toCsv } from './csv.js';
 import { cumulative } from './cumulative.js';
 import { assertValidDataPackage } from './datapackage.js';
 import { appendReleaseIndex, buildChangelog, changelogMarkdown, readRelease, readReleaseIndex, type PublicationOptions } from './changelog.js';
-import { normaliseBaseUrl } from './catalog.js';
+import { normaliseBaseUrl, type CatalogSource } from './catalog.js';
 import { addCatalogFiles } from './extras.js';
 import { cp932Findings, sjisCsv } from './sjis.js';
 import { csvColumns, tableSchema } from './tableschema.js';
@@ -29,16 +30,8 @@ import { csvColumns, tableSchema } from './tableschema.js';
 export { toCsv, neutraliseCell } from './csv.js';
 export { tableSchema } from './tableschema.js';
 
-export interface SourceInfo {
-  file: string;
-  sha256: string;
-  title: string | null;
-  url: string | null;
-  municipality_code: string;
-  municipality_name: string;
-  report_fiscal_year: number;
-  synthetic?: boolean;
-}
+/** A source report of a release, as the catalog metadata describes it. */
+export type SourceInfo = CatalogSource;
 
 export interface PublishInput {
   reports: Array<{ report: NormalizedReport; source: SourceInfo }>;
@@ -206,29 +199,6 @@ function manifestFile(files: Map<string, Buffer>, contentHash: string): Buffer {
   return json(manifest);
 }
 
-function writeFileDurable(path: string, data: Buffer): void {
-  const fd = openSync(path, 'wx', 0o644);
-  try {
-    let off = 0;
-    while (off < data.byteLength) off += writeSync(fd, data, off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fsyncDir(path: string): void {
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* some file systems do not allow fsync on directories */
-  }
-}
 
 /** The release `latest` points at, or null. */
 export function latestRelease(outDir: string): string | null {
@@ -305,8 +275,15 @@ export function writeRelease(outDir: string, content: ReleaseContent, now = new 
     fsyncDir(outDir);
   }
   // Clean leftovers of runs that were killed mid-write (never reachable from latest).
-  for (const n of readdirSync(releases)) if (n.startsWith('.tmp-') && !n.includes(`-${process.pid}-`)) rmSync(join(releases, n), { recursive: true, force: true });
-  for (const n of readdirSync(outDir)) if (n.startsWith('.latest-') && !n.includes(`-${process.pid}-`)) rmSync(join(outDir, n), { force: true });
+  // Clean leftovers of runs that were killed mid-write (never reachable from latest);
+  // a temporary name carries its writer's pid, so a publisher still running is left alone.
+  const stale = (n: string) => {
+    const m = /\.tmp-(\d+)-|^\.latest-(\d+)-/u.exec(n);
+    const pid = m ? Number(m[1] ?? m[2]) : NaN;
+    return Number.isFinite(pid) && pid !== process.pid && !processAlive(pid);
+  };
+  for (const n of readdirSync(releases)) if (n.startsWith('.') && stale(n)) rmSync(join(releases, n), { recursive: true, force: true });
+  for (const n of readdirSync(outDir)) if (n.startsWith('.latest-') && stale(n)) rmSync(join(outDir, n), { force: true });
   if (!existsSync(join(releases, id, 'manifest.json'))) id = latestRelease(outDir) ?? id;
   return { releaseId: id, releaseDir: join(releases, id), created, rowCounts: content.rowCounts };
 }

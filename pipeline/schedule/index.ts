@@ -13,8 +13,8 @@
  * - stop() cancels the schedule and any pending retry, aborts the current run's
  *   downloads and waits for it to wind down.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/durable.js';
 import { join } from 'node:path';
 import { createTask, validate, type ScheduledTask } from 'node-cron';
 import type { RunOptions } from '../cli/run.js';
@@ -111,9 +111,7 @@ export function loadState(path: string): ScheduleState | null {
 
 export function saveState(path: string, state: ScheduleState): void {
   mkdirSync(join(path, '..'), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** Check a cron expression and time zone the way the scheduler will use them (throws CronError). */

@@ -24,14 +24,7 @@ export type LockResult =
 
 export const DEFAULT_LOCK_MAX_AGE_MS = 6 * 3600 * 1000;
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive as pidAlive } from '../lib/durable.js';
 
 export function readLock(path: string): LockInfo | null {
   try {

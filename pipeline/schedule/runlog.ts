@@ -4,7 +4,8 @@
  * OUT/runs/<timestamp>-<id>.txt, a short summary for people (written atomically).
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/durable.js';
 import { join } from 'node:path';
 
 export type Level = 'info' | 'warn' | 'error';
@@ -34,8 +35,6 @@ export class RunLog {
   }
 
   writeSummary(text: string): void {
-    const tmp = `${this.txt}.tmp`;
-    writeFileSync(tmp, text.endsWith('\n') ? text : `${text}\n`);
-    renameSync(tmp, this.txt);
+    writeFileAtomic(this.txt, text.endsWith('\n') ? text : `${text}\n`);
   }
 }
