@@ -127,3 +127,19 @@ describe('a report whose pages are turned 90° (/Rotate)', () => {
     expect(rep.datasets.kpi_summary.map(k)).toEqual(original.datasets.kpi_summary.map(k));
   });
 });
+
+describe('small layouts that once broke the extractor (test/fixtures/layouts)', () => {
+  it('a borderless table alone on a page, a wide empty column, header cells aligned top and bottom', async () => {
+    const data = new Uint8Array(readFileSync(join(FIX, 'layouts', 'table-only-wide.pdf')));
+    const ex = await extractReport(data, 'table-only-wide.pdf');
+    const rep = normalizeReport(ex, { file: 'table-only-wide.pdf', municipality_code: '402036', municipality_name: '福岡県久留米市', report_fiscal_year: 2019 }, indicators);
+    const rows = rep.datasets.numeric_targets.map((r) => [r.goal_no, r.indicator_id, r.fiscal_year, r.fiscal_year_label, r.target_value, r.actual_value, r.actual_status, r.progress_reported, r.evaluation_reported, r.extraction_status]);
+    expect(rows).toEqual([
+      [2, '402036-G2-tourists', 2015, 'H27', 5300000, 5250000, 'final', '△', 'B', 'ok'],
+      [2, '402036-G2-tourists', 2016, 'H28', 6000000, 5610000, 'final', '△', 'B', 'ok'],
+      [2, '402036-G2-tourists', 2017, 'H29', 6500000, 5830000, 'final', '△', 'B', 'ok'],
+      [2, '402036-G2-tourists', 2018, 'H30', 6800000, 5970000, 'provisional', '△', 'B', 'ok'],
+      [2, '402036-G2-tourists', 2019, 'R1', 7000000, null, 'missing', null, 'B', 'ok'],
+    ]);
+  });
+});

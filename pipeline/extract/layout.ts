@@ -204,10 +204,30 @@ export function mergeRules(rules: Rule[]): Rule[] {
   return out;
 }
 
+/**
+ * A gutter is false when a table header row runs across it: a table spans the
+ * page there, whatever empty strip its columns leave.
+ */
+function crossedByTableHeader(chunks: Chunk[], gutter: number): boolean {
+  const rows: Chunk[][] = [];
+  for (const c of [...chunks].sort((a, b) => midY(a) - midY(b))) {
+    const r = rows.at(-1);
+    if (r && Math.abs(midY(r[0]!) - midY(c)) <= c.size * 0.45) r.push(c);
+    else rows.push([c]);
+  }
+  const HEADER_CELL = /^(数値目標|指標名?|基準値.*|年度|目標値?|実績値?|進捗度?|評価|施策の基本的方向|KPI数?)$/u;
+  return rows.some((r) => {
+    const cells = r.filter((c) => HEADER_CELL.test(c.text.replace(/\s+/gu, '')));
+    const text = cells.map((c) => c.text).join('');
+    const header = (/実績/u.test(text) && /年度|目標/u.test(text)) || (/KPI/u.test(text) && /施策|方向/u.test(text));
+    return header && cells.length >= 3 && cells.some((c) => c.x1 <= gutter) && cells.some((c) => c.x0 >= gutter);
+  });
+}
+
 export function layoutPage(raw: RawPage): PageLayout {
   const rules = mergeRules(raw.rules);
   const chunks = buildChunks(raw.runs, raw.page, rules);
-  const gutters = findGutters(chunks, raw.width);
+  const gutters = findGutters(chunks, raw.width).filter((g) => !crossedByTableHeader(chunks, g));
   const lines = buildLines(chunks, gutters, raw.page);
   return { page: raw.page, width: raw.width, height: raw.height, chunks, lines, rules, gutters };
 }

@@ -293,6 +293,11 @@ function findHeaders(layouts: PageLayout[], key: RegExp, mustAlso: RegExp[]): He
       const lineOf = (y: number) => col.filter((c) => Math.abs(midY(c) - y) <= c.size * 0.45);
       let band = lineOf(midY(k));
       if (isDataLine(band)) band = band.filter((c) => !YEAR_LABEL_RE.test(c.text.replace(/\s+/gu, '')));
+      // Header cells aligned differently (top, middle) still overlap the key vertically.
+      const overlapping = col.filter(
+        (c) => !band.includes(c) && c.top < k.bottom && c.bottom > k.top && !YEAR_LABEL_RE.test(c.text.replace(/\s+/gu, '')) && leadingCircled(c.text) === null,
+      );
+      band = [...band, ...overlapping];
       // A horizontal rule between the band and a candidate chunk, across the candidate.
       const ruleBetween = (a: number, c: Chunk) =>
         layout.rules.some((r) => r.dir === 'h' && r.at > Math.min(a, midY(c)) && r.at < Math.max(a, midY(c)) && r.from <= c.x0 + 1 && r.to >= c.x1 - 1);
@@ -325,6 +330,22 @@ function findHeaders(layouts: PageLayout[], key: RegExp, mustAlso: RegExp[]): He
           if (line.some((c) => c.x1 - c.x0 > k.size * 20)) break;
           band = [...band, ...joinable];
         }
+      }
+      // A tall header row: cells aligned to its bottom sit between the band and the
+      // first data row. Take header words from there (never numbers or symbols).
+      const bandTop = Math.min(...band.map((c) => c.top));
+      const firstData = col.filter((c) => c.top > bandTop && (YEAR_LABEL_RE.test(c.text.replace(/\s+/gu, '')) || leadingCircled(c.text) !== null)).sort((a, b) => a.top - b.top)[0];
+      if (firstData) {
+        const late = col.filter(
+          (c) =>
+            !band.includes(c) &&
+            midY(c) > bandTop &&
+            c.bottom <= firstData.top + 0.5 &&
+            /数値目標|指標|基準|年度|目標|実績|進捗|達成|評価|見込|施策|方向|KPI/u.test(c.text) &&
+            !/^\d|^[▼▲↓→⇒]/u.test(c.text.trim()) &&
+            !band.some((b) => Math.min(b.x1, c.x1) - Math.max(b.x0, c.x0) > 0 && b.top > c.bottom),
+        );
+        band = [...band, ...late];
       }
       const left = Math.min(...band.map((c) => c.x0));
       const right = Math.max(...band.map((c) => c.x1));
