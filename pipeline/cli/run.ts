@@ -3,6 +3,7 @@
  * Used by the CLI, the scheduler and the tests.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { extractReport, PdfInputError, sha256, type ExtractedReport } from '../extract/index.js';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../extract/pool.js';
@@ -24,6 +25,8 @@ export interface RunOptions {
   municipalityCode?: string;
   municipalityName?: string;
   year?: number;
+  /** How many extractions may run ahead of the result being processed (default: twice the CPUs, at least 4). */
+  inFlight?: number;
   /** Publish the reports that worked even when others failed. */
   keepGoing?: boolean;
   /** Also publish Shift_JIS (CP932) copies of the CSV files (sjis/). */
@@ -106,10 +109,16 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const outcomes: ReportOutcome[] = [];
   const failures: FileFailure[] = [];
   const sources: SourceInfo[] = [];
-  // Every extraction starts now (a pool runs them in parallel); results are then taken in
-  // registry order, so records, logs and failures do not depend on which file finishes first.
-  const extractions = jobs.map((job) =>
-    (async () => {
+  // Extractions run ahead of the results in a sliding window (a pool runs them in
+  // parallel), so files are read and parsed while earlier results are normalized, and
+  // memory stays bounded however many reports there are. Results are taken in registry
+  // order, so records, logs and failures do not depend on which file finishes first.
+  const ahead = Math.max(4, opts.inFlight ?? 2 * availableParallelism());
+  const extractions: Array<Promise<{ ok: true; value: { digest: string; ex: ExtractedReport; tExtract: number } } | { ok: false; error: unknown }>> = [];
+  const start = (i: number) => {
+    const job = jobs[i];
+    if (!job || extractions[i]) return;
+    extractions[i] = (async () => {
       const size = statSync(job.path).size;
       if (size > maxBytes) {
         throw new PdfInputError(`the file is ${(size / 2 ** 20).toFixed(1)} MiB, larger than the limit of ${(maxBytes / 2 ** 20).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
@@ -125,11 +134,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     })().then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
-    ),
-  );
+    );
+  };
+  for (let i = 0; i < ahead; i++) start(i);
   for (const [i, job] of jobs.entries()) {
     try {
+      start(i);
       const done = await extractions[i]!;
+      start(i + ahead);
       if (!done.ok) throw done.error;
       const { digest, ex, tExtract } = done.value;
       const reg = job.registry && (explicit ? digest === job.registry.sha256 : true) ? job.registry : null;

@@ -159,7 +159,9 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
 
   const spawn = (): Worker => {
     const child = fork(script, [], {
-      execArgv: [`--max-old-space-size=${limits.maxMemoryMb}`],
+      // Single-threaded GC: V8's parallel GC helpers in every worker compete with the other
+      // workers for the same cores; on 2 cores a batch runs about 20% faster without them.
+      execArgv: [`--max-old-space-size=${limits.maxMemoryMb}`, '--single-threaded-gc'],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

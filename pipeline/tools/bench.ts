@@ -144,37 +144,54 @@ async function main() {
       reports.push({ id: `bench-${i}`, file: name, municipality_code: String(900000 + i), municipality_name: `Bench ${i}`, report_fiscal_year: 2016, sha256: sha(join(raw, name)), synthetic: true });
     }
     writeFileSync(join(raw, 'sources.json'), JSON.stringify({ reports }));
+    /** One batch run: wall seconds, largest single-process peak and the sum of all processes' peaks (MiB). */
+    const batchRun = async (size: number, out: string, rawDir = raw) => {
+      const pool = createExtractPool({ size });
+      const seen = new Map<number, number>();
+      const sample = () => {
+        for (const p of [process.pid, ...pool.pids()]) seen.set(p, Math.max(seen.get(p) ?? 0, peakRssMb(p)));
+      };
+      const t = performance.now();
+      const watch = setInterval(sample, 200);
+      try {
+        const res = await runPipeline({ rawDir, outDir: out, extract: pool.extract, limits: pool.limits });
+        if (!res.published || res.failures.length) throw new Error(`batch failed: ${JSON.stringify(res.failures.slice(0, 3))}`);
+      } finally {
+        clearInterval(watch);
+        sample();
+        await pool.close();
+      }
+      const wall = (performance.now() - t) / 1000;
+      rmSync(out, { recursive: true, force: true });
+      return { wall, largest: Math.max(...seen.values()), total: [...seen.values()].reduce((a, b) => a + b, 0) };
+    };
     const sizes = [...new Set([1, availableParallelism()])];
     const per: Record<number, number[]> = {};
-    const mem: Record<number, number[]> = {};
     for (const size of sizes) {
       per[size] = [];
-      mem[size] = [];
+      const largest: number[] = [];
+      const total: number[] = [];
       for (let i = 0; i < BATCH_RUNS; i++) {
-        const pool = createExtractPool({ size });
-        const t = performance.now();
-        let peak = 0;
-        const watch = setInterval(() => {
-          const total = pool.pids().reduce((n, p) => n + peakRssMb(p), 0) + peakRssMb(process.pid);
-          peak = Math.max(peak, total);
-        }, 200);
-        try {
-          const res = await runPipeline({ rawDir: raw, outDir: join(tmp, `batch-${size}-${i}`), extract: pool.extract, limits: pool.limits });
-          if (!res.published || res.failures.length) throw new Error(`batch failed: ${JSON.stringify(res.failures.slice(0, 3))}`);
-        } finally {
-          clearInterval(watch);
-          peak = Math.max(peak, pool.pids().reduce((n, p) => n + peakRssMb(p), 0) + peakRssMb(process.pid));
-          await pool.close();
-        }
-        per[size]!.push((performance.now() - t) / 1000);
-        mem[size]!.push(peak);
-        rmSync(join(tmp, `batch-${size}-${i}`), { recursive: true, force: true });
+        const r = await batchRun(size, join(tmp, `batch-${size}-${i}`));
+        per[size]!.push(r.wall);
+        largest.push(r.largest);
+        total.push(r.total);
       }
       line(`${size} worker(s): wall`, fmt(per[size]!, 's'));
       line(`${size} worker(s): reports per second`, `${(BATCH / median(per[size]!)).toFixed(1)} (${(batchPages / median(per[size]!)).toFixed(0)} pages/s)`);
-      line(`${size} worker(s): peak memory, all processes`, fmt(mem[size]!, 'MiB', 0));
+      line(`${size} worker(s): peak memory, largest process`, fmt(largest, 'MiB', 0));
+      line(`${size} worker(s): peak memory, all processes`, fmt(total, 'MiB', 0));
     }
     if (sizes.length > 1) line(`scaling, ${sizes.at(-1)} workers vs 1`, `${(median(per[1]!) / median(per[sizes.at(-1)!]!)).toFixed(2)}×`);
+    // Memory must stay flat as the batch grows: the same run on a quarter of the batch.
+    const quarter = Math.max(1, Math.floor(BATCH / 4));
+    const rawQ = join(tmp, 'batch-raw-quarter');
+    mkdirSync(rawQ);
+    copyFileSync(join(raw, 'indicators.json'), join(rawQ, 'indicators.json'));
+    for (const r of reports.slice(0, quarter)) copyFileSync(join(raw, r.file), join(rawQ, r.file));
+    writeFileSync(join(rawQ, 'sources.json'), JSON.stringify({ reports: reports.slice(0, quarter) }));
+    const q = await batchRun(sizes.at(-1)!, join(tmp, 'batch-quarter'), rawQ);
+    line(`${quarter} reports instead of ${BATCH}: peak, largest / all`, `${q.largest.toFixed(0)} / ${q.total.toFixed(0)} MiB`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
