@@ -12,7 +12,7 @@
  * Every figure is the median of several runs (min–max beside it).
  * Usage: node dist/pipeline/tools/bench.js [--runs N] [--batch N] [--batch-runs N]
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -45,6 +45,22 @@ function peakRssMb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** Process ids whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/u.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
 }
 
 function pdfPages(file: string): number {
@@ -144,23 +160,24 @@ async function main() {
       reports.push({ id: `bench-${i}`, file: name, municipality_code: String(900000 + i), municipality_name: `Bench ${i}`, report_fiscal_year: 2016, sha256: sha(join(raw, name)), synthetic: true });
     }
     writeFileSync(join(raw, 'sources.json'), JSON.stringify({ reports }));
-    /** One batch run: wall seconds, largest single-process peak and the sum of all processes' peaks (MiB). */
+    /**
+     * One batch run of the real CLI in a child process: wall seconds, the largest
+     * single-process peak and the sum of the peaks of the CLI and its workers (MiB).
+     */
     const batchRun = async (size: number, out: string, rawDir = raw) => {
-      const pool = createExtractPool({ size });
+      const t = performance.now();
+      const child = spawn(process.execPath, [CLI, 'run', '--raw', rawDir, '--out', out, '--quiet', '--workers', String(size)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
       const seen = new Map<number, number>();
       const sample = () => {
-        for (const p of [process.pid, ...pool.pids()]) seen.set(p, Math.max(seen.get(p) ?? 0, peakRssMb(p)));
+        if (!child.pid) return;
+        for (const p of [child.pid, ...childrenOf(child.pid)]) seen.set(p, Math.max(seen.get(p) ?? 0, peakRssMb(p)));
       };
-      const t = performance.now();
       const watch = setInterval(sample, 200);
-      try {
-        const res = await runPipeline({ rawDir, outDir: out, extract: pool.extract, limits: pool.limits });
-        if (!res.published || res.failures.length) throw new Error(`batch failed: ${JSON.stringify(res.failures.slice(0, 3))}`);
-      } finally {
-        clearInterval(watch);
-        sample();
-        await pool.close();
-      }
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      clearInterval(watch);
+      if (code !== 0) throw new Error(`batch failed (exit ${code}): ${stderr.slice(-500)}`);
       const wall = (performance.now() - t) / 1000;
       rmSync(out, { recursive: true, force: true });
       return { wall, largest: Math.max(...seen.values()), total: [...seen.values()].reduce((a, b) => a + b, 0) };
