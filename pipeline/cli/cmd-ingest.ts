@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, type FetchLimits } from '../ingest/index.js';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { runJob } from '../schedule/job.js';
+import { parseCommand } from './args.js';
 import type { Command } from './main.js';
 
 /** Download limits shared by `ingest` and `schedule` (values in seconds and MB on the command line). */
@@ -81,36 +81,28 @@ export const ingestCommand: Command = {
   summary: 'download new or changed report PDFs from their URLs into raw/ (no publishing)',
   usage,
   async run(argv) {
-    let args;
-    let limits: Partial<FetchLimits>;
-    try {
-      args = parseArgs({
-        args: argv,
-        options: {
-          raw: { type: 'string' },
-          out: { type: 'string' },
-          add: { type: 'string' },
-          id: { type: 'string' },
-          year: { type: 'string' },
-          'municipality-code': { type: 'string' },
-          'municipality-name': { type: 'string' },
-          title: { type: 'string' },
-          file: { type: 'string' },
-          quiet: { type: 'boolean', default: false },
-          help: { type: 'boolean', short: 'h', default: false },
-          ...fetchOptions,
-        },
-      });
-      limits = parseFetchLimits(args.values);
-    } catch (err) {
-      process.stderr.write(`sousei-kpi ingest: ${(err as Error).message}\n\n${usage}\n`);
-      return 2;
-    }
+    let limits: Partial<FetchLimits> = {};
+    const args = parseCommand('ingest', usage, {
+      args: argv,
+      options: {
+        raw: { type: 'string' },
+        out: { type: 'string' },
+        add: { type: 'string' },
+        id: { type: 'string' },
+        year: { type: 'string' },
+        'municipality-code': { type: 'string' },
+        'municipality-name': { type: 'string' },
+        title: { type: 'string' },
+        file: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        ...fetchOptions,
+      },
+    }, (a) => {
+      limits = parseFetchLimits(a.values);
+    });
+    if (typeof args === 'number') return args;
     const v = args.values;
-    if (v.help) {
-      process.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const bad = (msg: string) => {
       process.stderr.write(`sousei-kpi ingest: ${msg}\n`);
       return 2;

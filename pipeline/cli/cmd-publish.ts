@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_OUT_DIR } from '../lib/paths.js';
 import { CkanClient, CkanError, pushRelease } from '../publish/ckan-client.js';
+import { parseCommand } from './args.js';
 import type { Command } from './main.js';
 
 const usage = `Usage: sousei-kpi publish --ckan URL [options]
@@ -40,33 +40,24 @@ export const publishCommand: Command = {
   summary: 'push a release to a CKAN catalog (create or patch the dataset, upload the files)',
   usage,
   async run(argv) {
-    let args;
-    try {
-      args = parseArgs({
-        args: argv,
-        allowPositionals: false,
-        options: {
-          ckan: { type: 'string' },
-          release: { type: 'string' },
-          out: { type: 'string' },
-          dataset: { type: 'string' },
-          'owner-org': { type: 'string' },
-          timeout: { type: 'string' },
-          retries: { type: 'string' },
-          'retry-delay': { type: 'string' },
-          quiet: { type: 'boolean', default: false },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      });
-    } catch (err) {
-      process.stderr.write(`sousei-kpi publish: ${(err as Error).message}\n\n${usage}\n`);
-      return 2;
-    }
+    const args = parseCommand('publish', usage, {
+      args: argv,
+      allowPositionals: false,
+      options: {
+        ckan: { type: 'string' },
+        release: { type: 'string' },
+        out: { type: 'string' },
+        dataset: { type: 'string' },
+        'owner-org': { type: 'string' },
+        timeout: { type: 'string' },
+        retries: { type: 'string' },
+        'retry-delay': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (typeof args === 'number') return args;
     const v = args.values;
-    if (v.help) {
-      process.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const fail = (msg: string, code: number) => {
       process.stderr.write(`sousei-kpi publish: ${msg}\n`);
       return code;

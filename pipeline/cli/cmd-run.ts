@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createExtractPool, DEFAULT_LIMITS, poolOptionsFromArgs } from '../extract/pool.js';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { InputError } from '../lib/registry.js';
 import { normaliseBaseUrl } from '../publish/catalog.js';
+import { parseCommand } from './args.js';
 import type { Command } from './main.js';
 import { describeError, runPipeline } from './run.js';
 
@@ -39,38 +39,29 @@ export const runCommand: Command = {
   summary: 'process report PDFs into published datasets (default: everything in raw/sources.json)',
   usage,
   async run(argv) {
-    let args;
-    try {
-      args = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          out: { type: 'string' },
-          raw: { type: 'string' },
-          'municipality-code': { type: 'string' },
-          'municipality-name': { type: 'string' },
-          year: { type: 'string' },
-          'keep-going': { type: 'boolean', default: false },
-          sjis: { type: 'boolean', default: false },
-          'base-url': { type: 'string' },
-          workers: { type: 'string' },
-          timeout: { type: 'string' },
-          'max-memory': { type: 'string' },
-          'max-pages': { type: 'string' },
-          'max-bytes': { type: 'string' },
-          quiet: { type: 'boolean', default: false },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      });
-    } catch (err) {
-      process.stderr.write(`sousei-kpi run: ${(err as Error).message}\n\n${usage}\n`);
-      return 2;
-    }
+    const args = parseCommand('run', usage, {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        raw: { type: 'string' },
+        'municipality-code': { type: 'string' },
+        'municipality-name': { type: 'string' },
+        year: { type: 'string' },
+        'keep-going': { type: 'boolean', default: false },
+        sjis: { type: 'boolean', default: false },
+        'base-url': { type: 'string' },
+        workers: { type: 'string' },
+        timeout: { type: 'string' },
+        'max-memory': { type: 'string' },
+        'max-pages': { type: 'string' },
+        'max-bytes': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (typeof args === 'number') return args;
     const v = args.values;
-    if (v.help) {
-      process.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const year = v.year === undefined ? undefined : Number(v.year);
     if (year !== undefined && !(Number.isInteger(year) && year >= 2014 && year <= 2100)) {
       process.stderr.write(`sousei-kpi run: --year must be a Western fiscal year such as 2016, not "${v.year}"\n`);

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { normaliseBaseUrl } from '../publish/catalog.js';
 import { DEFAULT_LOCK_MAX_AGE_MS } from '../schedule/lock.js';
 import { CronError, createScheduler, DEFAULT_CRON, DEFAULT_TIMEZONE, type Scheduler } from '../schedule/index.js';
 import { fetchOptions, fetchOptionsHelp, parseFetchLimits } from './cmd-ingest.js';
+import { parseCommand } from './args.js';
 import type { Command } from './main.js';
 
 const usage = `Usage: sousei-kpi schedule [options]
@@ -40,37 +40,29 @@ export const scheduleCommand: Command = {
   summary: 'run ingest → process → publish unattended on a cron schedule (default yearly, 1 October)',
   usage,
   async run(argv) {
-    let args;
-    let limits;
-    try {
-      args = parseArgs({
-        args: argv,
-        options: {
-          cron: { type: 'string' },
-          timezone: { type: 'string' },
-          'once-now': { type: 'boolean', default: false },
-          raw: { type: 'string' },
-          out: { type: 'string' },
-          'retry-delay': { type: 'string' },
-          'max-retries': { type: 'string' },
-          'lock-max-age': { type: 'string' },
-          sjis: { type: 'boolean', default: false },
-          'base-url': { type: 'string' },
-          quiet: { type: 'boolean', default: false },
-          help: { type: 'boolean', short: 'h', default: false },
-          ...fetchOptions,
-        },
-      });
-      limits = parseFetchLimits(args.values);
-    } catch (err) {
-      process.stderr.write(`sousei-kpi schedule: ${(err as Error).message}\n\n${usage}\n`);
-      return 2;
-    }
+    let limits: ReturnType<typeof parseFetchLimits> = {};
+    const args = parseCommand('schedule', usage, {
+      args: argv,
+      options: {
+        cron: { type: 'string' },
+        timezone: { type: 'string' },
+        'once-now': { type: 'boolean', default: false },
+        raw: { type: 'string' },
+        out: { type: 'string' },
+        'retry-delay': { type: 'string' },
+        'max-retries': { type: 'string' },
+        'lock-max-age': { type: 'string' },
+        sjis: { type: 'boolean', default: false },
+        'base-url': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        ...fetchOptions,
+      },
+    }, (a) => {
+      limits = parseFetchLimits(a.values);
+    });
+    if (typeof args === 'number') return args;
     const v = args.values;
-    if (v.help) {
-      process.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const seconds = (name: string, s: string | undefined, integer = false): number | undefined | Error => {
       if (s === undefined) return undefined;
       const n = Number(s);

@@ -147,18 +147,7 @@ const OUTCOME_TEXT: Record<string, string> = {
   failed: 'FAILED',
 };
 
-function formatSummary(r: {
-  name: string;
-  kind: RunKind;
-  fire: Date | null;
-  status: JobStatus;
-  startedAt: Date;
-  finishedAt: Date;
-  ingest: IngestResult | null;
-  pipeline: RunResult | null;
-  added: SourceReport | null;
-  errors: string[];
-}): string {
+function formatSummary(r: Pick<JobResult, 'status' | 'startedAt' | 'finishedAt' | 'ingest' | 'pipeline' | 'added' | 'errors'> & { name: string; kind: RunKind; fire: Date | null }): string {
   const lines = [
     `sousei-kpi ${r.kind} run ${r.name}: ${r.status.toUpperCase()}`,
     `started ${r.startedAt.toISOString()}, finished ${r.finishedAt.toISOString()}${r.fire ? `, for the scheduled time ${r.fire.toISOString()}` : ''}`,
