@@ -291,7 +291,9 @@ export async function readPage(doc: PDFDocumentProxy, pageNo: number, withRules 
   const runs: TextRun[] = [];
   for (const item of content.items) {
     if (!('str' in item) || item.str.length === 0) continue;
-    const text = normalizeText(item.str);
+    // U+0336 (combining long stroke) drawn alone is a dash ("—" for a missing value); after
+    // other text in the same item it is an overlay whose position pdf.js has merged away.
+    const text = normalizeText(item.str.replace(/(?<=[^\s\u0336])\u0336+/gu, ''));
     if (text.trim().length === 0) continue;
     const m = multiply(vt, item.transform as Matrix);
     const size = Math.hypot(m[2], m[3]) || Math.hypot(m[0], m[1]);
