@@ -1,5 +1,6 @@
 /** Argument parsing shared by the commands: usage errors exit 2, --help prints the usage and exits 0. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { normaliseBaseUrl } from '../publish/catalog.js';
 
 /**
  * Parse a command's arguments. Returns the parsed values, or the exit status when
@@ -20,4 +21,16 @@ export function parseCommand<T extends ParseArgsConfig>(command: string, usage: 
     return 2;
   }
   return parsed;
+}
+
+/** --base-url, where a command has it, must be an http(s) URL (checked before any work starts). */
+export function checkBaseUrl(parsed: { values: Record<string, unknown> }): void {
+  const url = parsed.values['base-url'];
+  if (typeof url === 'string') {
+    try {
+      normaliseBaseUrl(url);
+    } catch (err) {
+      throw new Error(`--base-url: ${(err as Error).message}`);
+    }
+  }
 }

@@ -2,8 +2,7 @@ import { resolve } from 'node:path';
 import { createExtractPool, DEFAULT_LIMITS, poolOptionsFromArgs } from '../extract/pool.js';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { InputError } from '../lib/registry.js';
-import { normaliseBaseUrl } from '../publish/catalog.js';
-import { parseCommand } from './args.js';
+import { checkBaseUrl, parseCommand } from './args.js';
 import type { Command } from './main.js';
 import { describeError, runPipeline } from './run.js';
 
@@ -59,7 +58,7 @@ export const runCommand: Command = {
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+    }, checkBaseUrl);
     if (typeof args === 'number') return args;
     const v = args.values;
     const year = v.year === undefined ? undefined : Number(v.year);
@@ -71,14 +70,6 @@ export const runCommand: Command = {
     if (code !== undefined && !/^\d{6}$/u.test(code)) {
       process.stderr.write(`sousei-kpi run: --municipality-code must be the 6-digit 全国地方公共団体コード, not "${code}"\n`);
       return 2;
-    }
-    if (v['base-url'] !== undefined) {
-      try {
-        normaliseBaseUrl(v['base-url']);
-      } catch (err) {
-        process.stderr.write(`sousei-kpi run: --base-url: ${(err as Error).message}\n`);
-        return 2;
-      }
     }
     let poolOptions;
     try {

@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
-import { normaliseBaseUrl } from '../publish/catalog.js';
 import { DEFAULT_LOCK_MAX_AGE_MS } from '../schedule/lock.js';
 import { CronError, createScheduler, DEFAULT_CRON, DEFAULT_TIMEZONE, type Scheduler } from '../schedule/index.js';
 import { fetchOptions, fetchOptionsHelp, parseFetchLimits } from './cmd-ingest.js';
-import { parseCommand } from './args.js';
+import { checkBaseUrl, parseCommand } from './args.js';
 import type { Command } from './main.js';
 
 const usage = `Usage: sousei-kpi schedule [options]
@@ -60,6 +59,7 @@ export const scheduleCommand: Command = {
       },
     }, (a) => {
       limits = parseFetchLimits(a.values);
+      checkBaseUrl(a);
     });
     if (typeof args === 'number') return args;
     const v = args.values;
@@ -74,14 +74,6 @@ export const scheduleCommand: Command = {
     for (const x of [retryDelay, maxRetries, lockMaxAge]) {
       if (x instanceof Error) {
         process.stderr.write(`sousei-kpi schedule: ${x.message}\n`);
-        return 2;
-      }
-    }
-    if (v['base-url'] !== undefined) {
-      try {
-        normaliseBaseUrl(v['base-url']);
-      } catch (err) {
-        process.stderr.write(`sousei-kpi schedule: --base-url: ${(err as Error).message}\n`);
         return 2;
       }
     }
