@@ -96,6 +96,12 @@ export function readSections(layouts: PageLayout[], consumed: Set<Chunk>): Secti
 
   for (const layout of layouts) {
     const lines = [...layout.lines].sort((a, b) => a.column - b.column || a.top - b.top);
+    // Horizontal extent of each reading column, for telling photo captions from text.
+    const extent = new Map<number, [number, number]>();
+    for (const l of lines) {
+      const e = extent.get(l.column);
+      extent.set(l.column, e ? [Math.min(e[0], l.x0), Math.max(e[1], l.x1)] : [l.x0, l.x1]);
+    }
     for (const line of lines) {
       // Table cells are read elsewhere; chunks far from the text before them on the
       // line are photo captions laid over the text column, not part of the sentence.
@@ -172,8 +178,7 @@ export function readSections(layouts: PageLayout[], consumed: Set<Chunk>): Secti
         continue;
       }
       // Photo captions: short lines set far right in the column, away from the text margin.
-      const colLeft = Math.min(...lines.filter((l) => l.column === line.column).map((l) => l.x0));
-      const colRight = Math.max(...lines.filter((l) => l.column === line.column).map((l) => l.x1));
+      const [colLeft, colRight] = extent.get(line.column)!;
       if (section === 'new_initiatives' && line.x0 > colLeft + (colRight - colLeft) * 0.45 && text.length < 40 && !BULLET_RE.test(text)) {
         lastLine = line;
         continue;

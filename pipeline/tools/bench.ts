@@ -13,13 +13,13 @@
  * Usage: node dist/pipeline/tools/bench.js [--runs N] [--batch N] [--batch-runs N]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createExtractPool } from '../extract/pool.js';
 import { runPipeline, type RunResult } from '../cli/run.js';
+import { sha256File } from '../ingest/index.js';
 import { ROOT } from '../lib/paths.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, batch: { type: 'string', default: '200' }, 'batch-runs': { type: 'string', default: '3' } } });
@@ -34,7 +34,6 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const fmt = (xs: number[], unit: string, digits = 2) => `${median(xs).toFixed(digits)} ${unit} (min ${Math.min(...xs).toFixed(digits)}, max ${Math.max(...xs).toFixed(digits)}, n=${xs.length})`;
-const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const line = (label: string, value: string) => console.log(`  ${label.padEnd(44)} ${value}`);
 
 /** Peak resident set (VmHWM) of a process, in MiB, from /proc (Linux). */
@@ -157,7 +156,7 @@ async function main() {
       // A trailing comment makes every copy a different file (own hash) with the same content.
       writeFileSync(join(raw, name), Buffer.concat([readFileSync(src), Buffer.from(`\n%bench copy ${i}\n`)]));
       batchPages += pdfPages(src);
-      reports.push({ id: `bench-${i}`, file: name, municipality_code: String(900000 + i), municipality_name: `Bench ${i}`, report_fiscal_year: 2016, sha256: sha(join(raw, name)), synthetic: true });
+      reports.push({ id: `bench-${i}`, file: name, municipality_code: String(900000 + i), municipality_name: `Bench ${i}`, report_fiscal_year: 2016, sha256: sha256File(join(raw, name)), synthetic: true });
     }
     writeFileSync(join(raw, 'sources.json'), JSON.stringify({ reports }));
     /**
