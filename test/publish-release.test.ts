@@ -13,7 +13,7 @@ import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { datasetValidator } from '../pipeline/lib/schemas.js';
 import type { Changelog, ReleaseIndex } from '../pipeline/publish/changelog.js';
-import { buildRelease, publish, tableSchema } from '../pipeline/publish/index.js';
+import { publish, tableSchema } from '../pipeline/publish/index.js';
 import { CLI, clone, H28_PDF, H30_PDF, processReports, ROOT, tempDir, type ReportEntry } from './publish-fixture.js';
 
 let h28: ReportEntry;
@@ -118,12 +118,65 @@ describe('changelog and release index', () => {
     expect(realpathSync(join(out, 'latest'))).toBe(realpathSync(a));
   });
 
-  it('buildRelease is deterministic: same input, byte-identical files', () => {
-    const a = buildRelease({ reports: [h28, h30] });
-    const b = buildRelease({ reports: [clone(h28), clone(h30)] });
-    expect([...a.files.keys()].sort()).toEqual([...b.files.keys()].sort());
-    for (const [name, data] of a.files) expect(data.equals(b.files.get(name)!), name).toBe(true);
-    expect(a.contentHash).toBe(b.contentHash);
+  it('is deterministic: same reports in any order, in memory or read on demand, give byte-identical files', () => {
+    const a = publish(tempDir('sousei-det-'), { reports: [h28, h30] }, day(1));
+    const lazy30 = clone(h30);
+    const b = publish(tempDir('sousei-det-'), { reports: [{ source: lazy30.source, report: () => clone(lazy30.report) }, clone(h28)] }, day(1));
+    expect(b.releaseId).toBe(a.releaseId);
+    const files = (dir: string) => execFileSync('find', ['.', '-type', 'f'], { cwd: dir, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    expect(files(b.releaseDir)).toEqual(files(a.releaseDir));
+    for (const f of files(a.releaseDir)) expect(readFileSync(join(b.releaseDir, f)).equals(readFileSync(join(a.releaseDir, f))), f).toBe(true);
+  });
+});
+
+/** The H28 report as if another municipality had published it (every occurrence of Kurume's code replaced). */
+function asMunicipality(e: ReportEntry, code: string, name: string): ReportEntry {
+  const text = JSON.stringify(e).replaceAll('402036', code).replaceAll('福岡県久留米市', name);
+  return JSON.parse(text) as ReportEntry;
+}
+
+describe('releases of many municipalities (written one municipality at a time)', () => {
+  const codes = ['401005', '402036', '131016', '271004'];
+  const entries = () => codes.map((c, i) => (c === '402036' ? clone(h28) : asMunicipality(h28, c, `テスト市${i}`)));
+
+  it('publish every dataset sorted by municipality, the JSON exactly as JSON.stringify writes it, the CSV row for row the same', () => {
+    const r = publish(tempDir('sousei-many-'), { reports: entries() }, day(1));
+    for (const ds of ['goals', 'numeric_targets', 'numeric_targets_current', 'kpi_summary', 'text_items', 'findings']) {
+      const text = readFileSync(join(r.releaseDir, `${ds}.json`), 'utf8');
+      const rows = JSON.parse(text) as Array<Record<string, unknown>>;
+      expect(`${JSON.stringify(rows, null, 2)}\n`, ds).toBe(text);
+      expect(rows.length, ds).toBe(r.rowCounts[ds as keyof typeof r.rowCounts]);
+      const seen = rows.map((x) => x.municipality_code as string);
+      expect(seen, ds).toEqual([...seen].sort());
+      expect(new Set(seen), ds).toEqual(new Set(codes));
+      const csv = Papa.parse<Record<string, string>>(readFileSync(join(r.releaseDir, `${ds}.csv`), 'utf8').slice(1), { header: true, skipEmptyLines: true });
+      expect(csv.errors, ds).toEqual([]);
+      expect(csv.data.map((x) => x.municipality_code), ds).toEqual(seen);
+    }
+    expect(r.rowCounts.numeric_targets).toBe(codes.length * h28.report.datasets.numeric_targets.length);
+    const page = readFileSync(join(r.releaseDir, 'index.html'), 'utf8');
+    for (const [i, c] of codes.entries()) if (c !== '402036') expect(page).toContain(`テスト市${i} (${c})`);
+    expect((page.match(/<figure>/gu) ?? []).length).toBe(codes.length * (new Set(h28.report.datasets.numeric_targets.map((x) => x.indicator_id)).size + 1));
+  });
+
+  it('compare with the previous release municipality by municipality: a dropped municipality is removed, a changed value revised', () => {
+    const out = tempDir('sousei-many-log-');
+    publish(out, { reports: entries() }, day(1));
+    const next = entries().filter((e) => e.source.municipality_code !== '131016');
+    const osaka = next.find((e) => e.source.municipality_code === '271004')!;
+    const row = osaka.report.datasets.numeric_targets.find((x) => x.fiscal_year === 2016 && x.actual_value !== null)!;
+    row.actual_value = row.actual_value! + 1;
+    const second = publish(out, { reports: next }, day(2));
+    const log = readJson<Changelog>(join(second.releaseDir, 'changelog.json'));
+    const nt = log.datasets.numeric_targets!;
+    expect(nt.rows_before).toBe(codes.length * h28.report.datasets.numeric_targets.length);
+    expect(nt.rows_after).toBe((codes.length - 1) * h28.report.datasets.numeric_targets.length);
+    expect(nt.added).toEqual([]);
+    expect(nt.removed).toHaveLength(h28.report.datasets.numeric_targets.length);
+    expect(nt.removed.every((k) => k.municipality_code === '131016')).toBe(true);
+    expect(nt.revised).toEqual([{ key: { municipality_code: '271004', report_fiscal_year: row.report_fiscal_year, indicator_id: row.indicator_id, fiscal_year: 2016 }, changes: [{ field: 'actual_value', old: row.actual_value! - 1, new: row.actual_value }] }]);
+    expect(log.findings.resolved.length).toBe(h28.report.findings.length);
+    expect(log.findings.resolved.every((f) => (f.key as { municipality_code: string }).municipality_code === '131016')).toBe(true);
   });
 });
 
@@ -146,8 +199,8 @@ describe('Shift_JIS copies', () => {
     const log = readJson<Changelog>(join(sjisDir, 'changelog.json'));
     expect(log.publication).toEqual({ sjis: true, base_url: null });
     expect(log.summary.join('\n')).toMatch(/Shift_JIS copies off → on/u);
-    const withoutSjis = buildRelease({ reports: [h28] });
-    expect([...withoutSjis.files.keys()].some((k) => k.startsWith('sjis/'))).toBe(false);
+    expect(existsSync(join(out, 'releases', plainId, 'sjis'))).toBe(false);
+    expect(existsSync(join(sjisDir, 'sjis', 'numeric_targets.csv'))).toBe(true);
   });
 
   it('hold every row in CP932 (no BOM), with "?" for the em dashes of goal 5 and a cp932_unmappable finding per row', () => {

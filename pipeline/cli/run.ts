@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { extractReport, PdfInputError, sha256, type ExtractedReport } from '../extract/index.js';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../extract/pool.js';
 import { InputError, loadIndicators, loadSources } from '../lib/registry.js';
+import { Spill } from '../lib/spill.js';
 import type { Finding, SourceReport } from '../lib/records.gen.js';
 import { applyCorrections, loadCorrections, unusedCorrectionFindings, type Correction } from '../normalize/corrections.js';
 import { normalizeReport, ReportStructureError, type NormalizedReport } from '../normalize/index.js';
@@ -27,6 +28,8 @@ export interface RunOptions {
   year?: number;
   /** How many extractions may run ahead of the result being processed (default: twice the CPUs, at least 4). */
   inFlight?: number;
+  /** Keep every report's records in the result (RunResult.reports[].report); by default they are kept on disk until published, so memory stays flat however many reports a run has. */
+  keepRecords?: boolean;
   /** Publish the reports that worked even when others failed. */
   keepGoing?: boolean;
   /** Also publish Shift_JIS (CP932) copies of the CSV files (sjis/). */
@@ -47,11 +50,21 @@ export interface FileFailure {
   hint: string;
 }
 
+/** How many warnings and errors a ReportOutcome keeps (the run report lists them). */
+export const NOTABLE_KEPT = 20;
+
 export interface ReportOutcome {
   file: string;
-  report: NormalizedReport;
+  meta: NormalizedReport['meta'];
   summary: ValidationSummary;
   timings: Record<'extract' | 'normalize' | 'validate', number>;
+  /** Number of findings, and of warnings and errors among them. */
+  findingCount: number;
+  notableCount: number;
+  /** The first warnings and errors (at most NOTABLE_KEPT). */
+  notable: Finding[];
+  /** The records, only with RunOptions.keepRecords. */
+  report?: NormalizedReport;
 }
 
 export interface RunResult {
@@ -109,109 +122,126 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const outcomes: ReportOutcome[] = [];
   const failures: FileFailure[] = [];
   const sources: SourceInfo[] = [];
-  // Extractions run ahead of the results in a sliding window (a pool runs them in
-  // parallel), so files are read and parsed while earlier results are normalized, and
-  // memory stays bounded however many reports there are. Results are taken in registry
-  // order, so records, logs and failures do not depend on which file finishes first.
-  const ahead = Math.max(4, opts.inFlight ?? 2 * availableParallelism());
-  const extractions: Array<Promise<{ ok: true; value: { digest: string; ex: ExtractedReport; tExtract: number } } | { ok: false; error: unknown }>> = [];
-  const start = (i: number) => {
-    const job = jobs[i];
-    if (!job || extractions[i]) return;
-    extractions[i] = (async () => {
-      const size = statSync(job.path).size;
-      if (size > maxBytes) {
-        throw new PdfInputError(`the file is ${(size / 2 ** 20).toFixed(1)} MiB, larger than the limit of ${(maxBytes / 2 ** 20).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
+  const records: Array<() => NormalizedReport> = [];
+  const spill = opts.keepRecords ? null : new Spill<NormalizedReport>();
+  try {
+    // Extractions run ahead of the results in a sliding window (a pool runs them in
+    // parallel), so files are read and parsed while earlier results are normalized, and
+    // memory stays bounded however many reports there are. Results are taken in registry
+    // order, so records, logs and failures do not depend on which file finishes first.
+    const ahead = Math.max(4, opts.inFlight ?? 2 * availableParallelism());
+    const extractions: Array<Promise<{ ok: true; value: { digest: string; ex: ExtractedReport; tExtract: number } } | { ok: false; error: unknown }>> = [];
+    const start = (i: number) => {
+      const job = jobs[i];
+      if (!job || extractions[i]) return;
+      extractions[i] = (async () => {
+        const size = statSync(job.path).size;
+        if (size > maxBytes) {
+          throw new PdfInputError(`the file is ${(size / 2 ** 20).toFixed(1)} MiB, larger than the limit of ${(maxBytes / 2 ** 20).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
+        }
+        const data = new Uint8Array(readFileSync(job.path));
+        const digest = sha256(data);
+        if (!explicit && job.registry && digest !== job.registry.sha256) {
+          throw new InputError(job.path, `sha256 ${digest} does not match the registry (${job.registry.sha256})`, 'the file changed since it was registered: check it and update raw/sources.json, or restore the original');
+        }
+        const t = performance.now();
+        const ex = await extract(data, job.file);
+        return { digest, ex, tExtract: performance.now() - t };
+      })().then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    };
+    for (let i = 0; i < ahead; i++) start(i);
+    for (const [i, job] of jobs.entries()) {
+      try {
+        start(i);
+        const done = await extractions[i]!;
+        start(i + ahead);
+        if (!done.ok) throw done.error;
+        const { digest, ex, tExtract } = done.value;
+        const reg = job.registry && (explicit ? digest === job.registry.sha256 : true) ? job.registry : null;
+        let t = performance.now();
+        log('extract', `${job.file}: ${ex.pageCount} pages, ${ex.numericTables.reduce((n, tb) => n + tb.rows.length, 0)} numeric-target rows, ${ex.kpiTables.reduce((n, tb) => n + tb.rows.length, 0)} KPI rows (${tExtract.toFixed(0)} ms)`);
+        const code = reg?.municipality_code ?? opts.municipalityCode ?? registry.find((r) => ex.municipalityName && r.municipality_name.endsWith(ex.municipalityName))?.municipality_code;
+        const name = reg?.municipality_name ?? opts.municipalityName ?? registry.find((r) => r.municipality_code === code)?.municipality_name ?? ex.municipalityName;
+        if (!code || !name) {
+          throw new ReportStructureError(
+            `the municipality is not in raw/sources.json${ex.municipalityName ? ` (the report mentions ${ex.municipalityName} most)` : ''}`,
+            'give --municipality-code (6-digit 全国地方公共団体コード) and --municipality-name, or register the report in raw/sources.json',
+          );
+        }
+        t = performance.now();
+        const normalized = normalizeReport(ex, { file: job.file, municipality_code: code, municipality_name: name, report_fiscal_year: reg?.report_fiscal_year ?? opts.year ?? null }, indicators);
+        const tNormalize = performance.now() - t;
+        log('normalize', `${job.file}: FY${normalized.meta.report_fiscal_year} (${normalized.meta.report_fiscal_year_label}), ${normalized.datasets.numeric_targets.length} numeric-target records, ${normalized.datasets.kpi_summary.length} KPI records, ${normalized.datasets.text_items.length} text items`);
+        t = performance.now();
+        const corrected = applyCorrections(normalized, corrections, 'corrections.csv');
+        for (const c of corrected.used) usedCorrections.add(c);
+        const { report, summary } = validateReport(corrected.report);
+        const tValidate = performance.now() - t;
+        const warn = report.findings.filter((f) => f.severity !== 'info').length;
+        log('validate', `${job.file}: progress method ${summary.method}, ${report.findings.length} findings (${warn} warnings or errors)`);
+        const notable = report.findings.filter((f) => f.severity !== 'info');
+        outcomes.push({
+          file: job.file,
+          meta: report.meta,
+          summary,
+          timings: { extract: tExtract, normalize: tNormalize, validate: tValidate },
+          findingCount: report.findings.length,
+          notableCount: notable.length,
+          notable: notable.slice(0, NOTABLE_KEPT),
+          ...(spill ? {} : { report }),
+        });
+        records.push(spill ? spill.put(report) : () => report);
+        sources.push({
+          file: job.file,
+          sha256: digest,
+          title: reg?.title ?? ex.info.title,
+          url: reg?.url ?? null,
+          municipality_code: code,
+          municipality_name: name,
+          report_fiscal_year: report.meta.report_fiscal_year,
+          ...(reg?.synthetic ? { synthetic: true } : {}),
+        });
+      } catch (err) {
+        const f = describeError(job.path, err);
+        failures.push(f);
+        log('extract', `FAILED ${f.file}: ${f.problem} (${f.hint})`);
       }
-      const data = new Uint8Array(readFileSync(job.path));
-      const digest = sha256(data);
-      if (!explicit && job.registry && digest !== job.registry.sha256) {
-        throw new InputError(job.path, `sha256 ${digest} does not match the registry (${job.registry.sha256})`, 'the file changed since it was registered: check it and update raw/sources.json, or restore the original');
-      }
-      const t = performance.now();
-      const ex = await extract(data, job.file);
-      return { digest, ex, tExtract: performance.now() - t };
-    })().then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-  };
-  for (let i = 0; i < ahead; i++) start(i);
-  for (const [i, job] of jobs.entries()) {
-    try {
-      start(i);
-      const done = await extractions[i]!;
-      start(i + ahead);
-      if (!done.ok) throw done.error;
-      const { digest, ex, tExtract } = done.value;
-      const reg = job.registry && (explicit ? digest === job.registry.sha256 : true) ? job.registry : null;
-      let t = performance.now();
-      log('extract', `${job.file}: ${ex.pageCount} pages, ${ex.numericTables.reduce((n, tb) => n + tb.rows.length, 0)} numeric-target rows, ${ex.kpiTables.reduce((n, tb) => n + tb.rows.length, 0)} KPI rows (${tExtract.toFixed(0)} ms)`);
-      const code = reg?.municipality_code ?? opts.municipalityCode ?? registry.find((r) => ex.municipalityName && r.municipality_name.endsWith(ex.municipalityName))?.municipality_code;
-      const name = reg?.municipality_name ?? opts.municipalityName ?? registry.find((r) => r.municipality_code === code)?.municipality_name ?? ex.municipalityName;
-      if (!code || !name) {
-        throw new ReportStructureError(
-          `the municipality is not in raw/sources.json${ex.municipalityName ? ` (the report mentions ${ex.municipalityName} most)` : ''}`,
-          'give --municipality-code (6-digit 全国地方公共団体コード) and --municipality-name, or register the report in raw/sources.json',
-        );
-      }
-      t = performance.now();
-      const normalized = normalizeReport(ex, { file: job.file, municipality_code: code, municipality_name: name, report_fiscal_year: reg?.report_fiscal_year ?? opts.year ?? null }, indicators);
-      const tNormalize = performance.now() - t;
-      log('normalize', `${job.file}: FY${normalized.meta.report_fiscal_year} (${normalized.meta.report_fiscal_year_label}), ${normalized.datasets.numeric_targets.length} numeric-target records, ${normalized.datasets.kpi_summary.length} KPI records, ${normalized.datasets.text_items.length} text items`);
-      t = performance.now();
-      const corrected = applyCorrections(normalized, corrections, 'corrections.csv');
-      for (const c of corrected.used) usedCorrections.add(c);
-      const { report, summary } = validateReport(corrected.report);
-      const tValidate = performance.now() - t;
-      const warn = report.findings.filter((f) => f.severity !== 'info').length;
-      log('validate', `${job.file}: progress method ${summary.method}, ${report.findings.length} findings (${warn} warnings or errors)`);
-      outcomes.push({ file: job.file, report, summary, timings: { extract: tExtract, normalize: tNormalize, validate: tValidate } });
-      sources.push({
-        file: job.file,
-        sha256: digest,
-        title: reg?.title ?? ex.info.title,
-        url: reg?.url ?? null,
-        municipality_code: code,
-        municipality_name: name,
-        report_fiscal_year: report.meta.report_fiscal_year,
-        ...(reg?.synthetic ? { synthetic: true } : {}),
-      });
-    } catch (err) {
-      const f = describeError(job.path, err);
-      failures.push(f);
-      log('extract', `FAILED ${f.file}: ${f.problem} (${f.hint})`);
     }
+    if (outcomes.length === 0 || (failures.length > 0 && !opts.keepGoing)) {
+      return { published: null, reports: outcomes, failures, timings: { publish: 0 } };
+    }
+    const first = outcomes[0]!.meta;
+    const extraFindings: Finding[] = unusedCorrectionFindings(corrections, usedCorrections, 'corrections.csv', first);
+    // A duplicate report (same municipality and year twice) would make rows ambiguous.
+    const seenReports = new Map<string, string>();
+    for (const o of outcomes) {
+      const k = `${o.meta.municipality_code}/${o.meta.report_fiscal_year}`;
+      const prev = seenReports.get(k);
+      if (prev) throw new InputError(o.file, `the run holds two reports of ${k}: ${prev} and ${o.file}`, 'keep one report per municipality and fiscal year in raw/sources.json (older versions are kept in its versions history)');
+      seenReports.set(k, o.file);
+    }
+    extraFindings.push(...failures.map((f): Finding => ({
+      municipality_code: first.municipality_code,
+      report_fiscal_year: first.report_fiscal_year,
+      dataset: 'report',
+      record_key: basename(f.file),
+      rule: 'file_failed',
+      severity: 'error',
+      message: `${basename(f.file)} was not processed: ${f.problem}`,
+      reported: null,
+      recomputed: null,
+      source_file: basename(f.file),
+      source_page: null,
+    })));
+    const t = performance.now();
+    const published = publish(opts.outDir, { reports: records.map((report, i) => ({ report, source: sources[i]! })), extraFindings, sjis: opts.sjis, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
+    const tPublish = performance.now() - t;
+    log('publish', `${published.created ? 'new release' : 'unchanged, release'} ${published.releaseId} in ${opts.outDir} (${Object.entries(published.rowCounts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+    return { published, reports: outcomes, failures, timings: { publish: tPublish } };
+  } finally {
+    spill?.close();
   }
-  if (outcomes.length === 0 || (failures.length > 0 && !opts.keepGoing)) {
-    return { published: null, reports: outcomes, failures, timings: { publish: 0 } };
-  }
-  const first = outcomes[0]!.report.meta;
-  const extraFindings: Finding[] = unusedCorrectionFindings(corrections, usedCorrections, 'corrections.csv', first);
-  // A duplicate report (same municipality and year twice) would make rows ambiguous.
-  const seenReports = new Map<string, string>();
-  for (const o of outcomes) {
-    const k = `${o.report.meta.municipality_code}/${o.report.meta.report_fiscal_year}`;
-    const prev = seenReports.get(k);
-    if (prev) throw new InputError(o.file, `the run holds two reports of ${k}: ${prev} and ${o.file}`, 'keep one report per municipality and fiscal year in raw/sources.json (older versions are kept in its versions history)');
-    seenReports.set(k, o.file);
-  }
-  extraFindings.push(...failures.map((f): Finding => ({
-    municipality_code: first.municipality_code,
-    report_fiscal_year: first.report_fiscal_year,
-    dataset: 'report',
-    record_key: basename(f.file),
-    rule: 'file_failed',
-    severity: 'error',
-    message: `${basename(f.file)} was not processed: ${f.problem}`,
-    reported: null,
-    recomputed: null,
-    source_file: basename(f.file),
-    source_page: null,
-  })));
-  const t = performance.now();
-  const published = publish(opts.outDir, { reports: outcomes.map((o, i) => ({ report: o.report, source: sources[i]! })), extraFindings, sjis: opts.sjis, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
-  const tPublish = performance.now() - t;
-  log('publish', `${published.created ? 'new release' : 'unchanged, release'} ${published.releaseId} in ${opts.outDir} (${Object.entries(published.rowCounts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
-  return { published, reports: outcomes, failures, timings: { publish: tPublish } };
 }

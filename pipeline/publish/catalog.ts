@@ -4,10 +4,9 @@
  * dataset page: titles and descriptions (ja + en), publisher, coverage, licence
  * and attribution, and one entry per downloadable file.
  */
-import { createHash } from 'node:crypto';
 import { DATASET_SCHEMAS, type DatasetName } from '../lib/records.gen.js';
 import { schemaDoc } from '../lib/schemas.js';
-import type { Tables } from './sjis.js';
+import type { WrittenFile } from './stream.js';
 
 /** A source report of a release (file, hash, title, municipality, year). */
 export interface CatalogSource {
@@ -68,7 +67,6 @@ export interface CatalogFile {
   description: string;
 }
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Normalise a --base-url value: absolute http(s) URL ending in "/". Throws on anything else. */
 export function normaliseBaseUrl(raw: string): string {
@@ -107,13 +105,14 @@ export function datasetTitle(ds: DatasetName): Bilingual {
   return { ja: doc['x-title-ja'] ?? doc.title, en: doc.title };
 }
 
-export function catalogMeta(tables: Tables, sources: CatalogSource[], contentHash: string, baseUrl: string | null): CatalogMeta {
+/** `dataYears`: the first and last fiscal year of the numeric-target rows (null without rows). */
+export function catalogMeta(dataYears: { first: number; last: number } | null, sources: CatalogSource[], contentHash: string, baseUrl: string | null): CatalogMeta {
   const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const sorted = [...sources].sort((a, b) => byText(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || byText(a.file, b.file));
   const municipalities = [...new Map(sorted.map((s) => [s.municipality_code, s.municipality_name])).entries()].map(([code, name]) => ({ code, name }));
   const names = municipalities.map((m) => m.name).join('・');
   const reportYears = [...new Set(sorted.map((s) => s.report_fiscal_year))].sort((a, b) => a - b);
-  const years = [...reportYears, ...tables.numeric_targets.map((r) => r.fiscal_year)];
+  const years = [...reportYears, ...(dataYears ? [dataYears.first, dataYears.last] : [])];
   const fiscalYears = years.length ? { first: Math.min(...years), last: Math.max(...years) } : null;
   const cite = (s: CatalogSource, lang: 'ja' | 'en') => {
     const title = s.title ?? s.file;
@@ -155,11 +154,11 @@ export function catalogMeta(tables: Tables, sources: CatalogSource[], contentHas
 }
 
 /** Every downloadable data file of the release, in a fixed order: per dataset CSV, Shift_JIS CSV, JSON; then the dictionary and datapackage.json. */
-export function catalogFiles(files: Map<string, Buffer>, datasets: DatasetName[]): CatalogFile[] {
+export function catalogFiles(files: ReadonlyMap<string, WrittenFile>, datasets: DatasetName[]): CatalogFile[] {
   const out: CatalogFile[] = [];
   const add = (path: string, f: Omit<CatalogFile, 'path' | 'bytes' | 'sha256'>) => {
-    const b = files.get(path);
-    if (b) out.push({ path, bytes: b.byteLength, sha256: sha(b), ...f });
+    const w = files.get(path);
+    if (w) out.push({ path, bytes: w.bytes, sha256: w.sha256, ...f });
   };
   for (const ds of datasets) {
     const t = datasetTitle(ds);

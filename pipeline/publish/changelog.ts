@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/durable.js';
 import { join } from 'node:path';
 import type { DatasetName } from '../lib/records.gen.js';
+import type { PreviousRelease } from './previous.js';
 import { tableSchema } from './tableschema.js';
 
 type Row = Record<string, unknown>;
@@ -57,13 +58,6 @@ export interface Changelog {
   findings: { added: FindingRef[]; resolved: FindingRef[]; changed: Array<{ key: Row; changes: FieldChange[] }> };
 }
 
-export interface PreviousRelease {
-  id: string;
-  contentHash: string | null;
-  tables: RowTables;
-  publication: PublicationOptions | null;
-}
-
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 function keyOf(ds: DatasetName, row: Row): Row {
@@ -101,60 +95,89 @@ export function diffDataset(ds: DatasetName, before: Row[], after: Row[]): Datas
   return out;
 }
 
-export function buildChangelog(args: {
-  release: string;
-  created: Date;
-  contentHash: string;
-  publication: PublicationOptions;
-  datasets: DatasetName[];
-  tables: RowTables;
-  previous: PreviousRelease | null;
-}): Changelog {
-  const { previous } = args;
-  const log: Changelog = {
-    release: args.release,
-    created: args.created.toISOString(),
-    initial_release: previous === null,
-    previous_release: previous?.id ?? null,
-    content_hash: args.contentHash,
-    previous_content_hash: previous?.contentHash ?? null,
-    publication: args.publication,
-    previous_publication: previous?.publication ?? null,
-    summary: [],
-    datasets: {},
-    findings: { added: [], resolved: [], changed: [] },
-  };
-  if (!previous) {
-    log.summary.push(`initial release: ${args.datasets.map((ds) => `${ds} ${(args.tables[ds] ?? []).length} rows`).join(', ')}`);
+/**
+ * The changelog, built one municipality at a time: every primary key starts with
+ * municipality_code, so comparing the rows of each municipality and joining the
+ * results in code order gives what comparing whole tables gives.
+ */
+export class ChangelogBuilder {
+  private readonly changes = new Map<DatasetName, DatasetChanges>();
+  private readonly findingRefs: Changelog['findings'] = { added: [], resolved: [], changed: [] };
+
+  constructor(
+    private readonly datasets: DatasetName[],
+    private readonly previous: PreviousRelease | null,
+  ) {
+    for (const ds of datasets) this.changes.set(ds, { rows_before: previous?.count(ds) ?? 0, rows_after: 0, added: [], removed: [], revised: [] });
+  }
+
+  /** Compare one municipality's rows (all of them, in published order) with the previous release's. */
+  addMunicipality(code: string, tables: RowTables): void {
+    for (const ds of this.datasets) {
+      const after = tables[ds] ?? [];
+      const total = this.changes.get(ds)!;
+      total.rows_after += after.length;
+      if (!this.previous) continue;
+      const before = this.previous.rows(ds, code);
+      const d = diffDataset(ds, before, after);
+      total.added.push(...d.added);
+      total.removed.push(...d.removed);
+      total.revised.push(...d.revised);
+      if (ds === 'findings') {
+        const ref = (rows: Row[], from: Row[]) => {
+          const byKey = index(ds, from);
+          return rows.map((key) => {
+            const row = byKey.get(JSON.stringify(key))?.row ?? {};
+            return { key, severity: row.severity ?? null, message: row.message ?? null };
+          });
+        };
+        this.findingRefs.added.push(...ref(d.added, after));
+        this.findingRefs.resolved.push(...ref(d.removed, before));
+        this.findingRefs.changed.push(...d.revised);
+      }
+    }
+  }
+
+  finish(args: { release: string; created: Date; contentHash: string; publication: PublicationOptions }): Changelog {
+    const { previous } = this;
+    const log: Changelog = {
+      release: args.release,
+      created: args.created.toISOString(),
+      initial_release: previous === null,
+      previous_release: previous?.id ?? null,
+      content_hash: args.contentHash,
+      previous_content_hash: previous?.contentHash ?? null,
+      publication: args.publication,
+      previous_publication: previous?.publication ?? null,
+      summary: [],
+      datasets: {},
+      findings: { added: [], resolved: [], changed: [] },
+    };
+    if (!previous) {
+      log.summary.push(`initial release: ${this.datasets.map((ds) => `${ds} ${this.changes.get(ds)!.rows_after} rows`).join(', ')}`);
+      return log;
+    }
+    for (const ds of this.datasets) {
+      const d = this.changes.get(ds)!;
+      if (ds === 'findings') {
+        log.findings = this.findingRefs;
+        if (d.added.length || d.removed.length || d.revised.length) log.summary.push(`findings: ${d.added.length} new, ${d.removed.length} resolved, ${d.revised.length} changed`);
+        continue;
+      }
+      if (d.added.length || d.removed.length || d.revised.length) {
+        log.datasets[ds] = d;
+        log.summary.push(`${ds}: ${d.added.length} rows added, ${d.removed.length} removed, ${d.revised.length} revised (${d.rows_before} → ${d.rows_after} rows)`);
+      }
+    }
+    if (log.summary.length === 0) log.summary.push('no changes to the data');
+    const p = previous.publication;
+    if (p && (p.sjis !== args.publication.sjis || p.base_url !== args.publication.base_url)) {
+      log.summary.push(
+        `publication options changed: Shift_JIS copies ${p.sjis ? 'on' : 'off'} → ${args.publication.sjis ? 'on' : 'off'}, base URL ${p.base_url ?? '(relative)'} → ${args.publication.base_url ?? '(relative)'}`,
+      );
+    }
     return log;
   }
-  for (const ds of args.datasets) {
-    const d = diffDataset(ds, previous.tables[ds] ?? [], args.tables[ds] ?? []);
-    if (ds === 'findings') {
-      const ref = (rows: Row[], from: Row[]) => {
-        const byKey = index(ds, from);
-        return rows.map((key) => {
-          const row = byKey.get(JSON.stringify(key))?.row ?? {};
-          return { key, severity: row.severity ?? null, message: row.message ?? null };
-        });
-      };
-      log.findings = { added: ref(d.added, args.tables[ds] ?? []), resolved: ref(d.removed, previous.tables[ds] ?? []), changed: d.revised };
-      if (d.added.length || d.removed.length || d.revised.length) log.summary.push(`findings: ${d.added.length} new, ${d.removed.length} resolved, ${d.revised.length} changed`);
-      continue;
-    }
-    if (d.added.length || d.removed.length || d.revised.length) {
-      log.datasets[ds] = d;
-      log.summary.push(`${ds}: ${d.added.length} rows added, ${d.removed.length} removed, ${d.revised.length} revised (${d.rows_before} → ${d.rows_after} rows)`);
-    }
-  }
-  if (log.summary.length === 0) log.summary.push('no changes to the data');
-  const p = previous.publication;
-  if (p && (p.sjis !== args.publication.sjis || p.base_url !== args.publication.base_url)) {
-    log.summary.push(
-      `publication options changed: Shift_JIS copies ${p.sjis ? 'on' : 'off'} → ${args.publication.sjis ? 'on' : 'off'}, base URL ${p.base_url ?? '(relative)'} → ${args.publication.base_url ?? '(relative)'}`,
-    );
-  }
-  return log;
 }
 
 /** Text with the characters Markdown would interpret escaped (values come from PDFs). */
@@ -202,25 +225,12 @@ export function changelogMarkdown(log: Changelog): string {
   return `${lines.join('\n').replace(/\n+$/u, '')}\n`;
 }
 
-/** The dataset tables, content hash and options of a published release folder. */
-export function readRelease(dir: string, id: string, datasets: DatasetName[]): PreviousRelease {
-  const tables: RowTables = {};
-  for (const ds of datasets) {
-    const p = join(dir, `${ds}.json`);
-    tables[ds] = existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Row[]) : [];
-  }
-  const readJson = (name: string): Record<string, unknown> | null => {
-    const p = join(dir, name);
-    return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>) : null;
-  };
-  const manifest = readJson('manifest.json');
-  const log = readJson('changelog.json');
-  return {
-    id,
-    contentHash: typeof manifest?.content_hash === 'string' ? manifest.content_hash : null,
-    tables,
-    publication: (log?.publication as PublicationOptions | undefined) ?? null,
-  };
+/** The content hash of a published release folder (from its manifest), or null. */
+export function releaseContentHash(dir: string): string | null {
+  const p = join(dir, 'manifest.json');
+  if (!existsSync(p)) return null;
+  const manifest = JSON.parse(readFileSync(p, 'utf8')) as { content_hash?: unknown };
+  return typeof manifest.content_hash === 'string' ? manifest.content_hash : null;
 }
 
 // ---- releases/index.json -------------------------------------------------

@@ -12,19 +12,21 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
-import { fsyncDir, processAlive, writeFileDurable } from '../lib/durable.js';
+import { fsyncDir, processAlive } from '../lib/durable.js';
 import { dirname, join } from 'node:path';
 import type { DatasetName, DatasetRecords, Finding } from '../lib/records.gen.js';
 import { DATASET_SCHEMAS } from '../lib/records.gen.js';
 import { schemaDoc } from '../lib/schemas.js';
 import type { NormalizedReport } from '../normalize/index.js';
-import { toCsv } from './csv.js';
 import { cumulative } from './cumulative.js';
 import { assertValidDataPackage } from './datapackage.js';
-import { appendReleaseIndex, buildChangelog, changelogMarkdown, readRelease, readReleaseIndex, type PublicationOptions } from './changelog.js';
-import { normaliseBaseUrl, type CatalogSource } from './catalog.js';
-import { addCatalogFiles } from './extras.js';
-import { cp932Findings, sjisCsv } from './sjis.js';
+import { appendReleaseIndex, ChangelogBuilder, changelogMarkdown, readReleaseIndex, releaseContentHash, type PublicationOptions, type RowTables } from './changelog.js';
+import { catalogMeta, normaliseBaseUrl, type CatalogSource } from './catalog.js';
+import { writeCatalogFiles, type ReleaseSink } from './extras.js';
+import { PageParts } from './page.js';
+import { PreviousRelease } from './previous.js';
+import { cp932Findings, type Tables } from './sjis.js';
+import { CsvWriter, HashedFile, JsonArrayWriter, type WrittenFile } from './stream.js';
 import { csvColumns, tableSchema } from './tableschema.js';
 
 export { toCsv, neutraliseCell } from './csv.js';
@@ -33,31 +35,24 @@ export { tableSchema } from './tableschema.js';
 /** A source report of a release, as the catalog metadata describes it. */
 export type SourceInfo = CatalogSource;
 
+/**
+ * A report to publish: its records, or a function that reads them (a run keeps
+ * them on disk until their municipality's turn, so a batch of any size is
+ * published in the memory of its largest municipality).
+ */
+export interface PublishReport {
+  report: NormalizedReport | (() => NormalizedReport);
+  source: SourceInfo;
+}
+
 export interface PublishInput {
-  reports: Array<{ report: NormalizedReport; source: SourceInfo }>;
+  reports: PublishReport[];
   /** Findings not tied to a published report (e.g. a file that failed). */
   extraFindings?: Finding[];
   /** Also write a Shift_JIS (CP932) copy of every CSV under sjis/. */
   sjis?: boolean;
   /** Absolute URL the release folder will be served from; download URLs in dcat.jsonld / ckan-package.json are relative without it. */
   baseUrl?: string;
-}
-
-export interface ReleaseFile {
-  path: string;
-  bytes: number;
-  sha256: string;
-  mediatype: string;
-}
-
-export interface ReleaseContent {
-  /** Hash of the dataset contents; equal contents give equal hashes. */
-  contentHash: string;
-  files: Map<string, Buffer>;
-  rowCounts: Record<DatasetName, number>;
-  /** Suffix of the release id: the content hash, mixed with the publication options when they are not the defaults. */
-  releaseKey?: string;
-  publication?: PublicationOptions;
 }
 
 export interface PublishResult {
@@ -93,112 +88,89 @@ export function sortRows<D extends DatasetName>(dataset: D, rows: Array<DatasetR
   });
 }
 
+
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 2)}\n`, 'utf8');
-
-/** Merge the reports' records into dataset tables (pure and deterministic). */
-export function collect(input: PublishInput): { [D in DatasetName]: Array<DatasetRecords[D]> } {
-  const all = {
-    goals: input.reports.flatMap((r) => r.report.datasets.goals),
-    policy_directions: input.reports.flatMap((r) => r.report.datasets.policy_directions),
-    numeric_targets: input.reports.flatMap((r) => r.report.datasets.numeric_targets),
-    kpi_summary: input.reports.flatMap((r) => r.report.datasets.kpi_summary),
-    text_items: input.reports.flatMap((r) => r.report.datasets.text_items),
-    findings: [...input.reports.flatMap((r) => r.report.findings), ...(input.extraFindings ?? [])],
-  };
-  const { current, revisions } = cumulative(all.numeric_targets);
-  return {
-    numeric_targets_current: sortRows('numeric_targets_current', current),
-    revisions: sortRows('revisions', revisions),
-    goals: sortRows('goals', all.goals),
-    policy_directions: sortRows('policy_directions', all.policy_directions),
-    numeric_targets: sortRows('numeric_targets', all.numeric_targets),
-    kpi_summary: sortRows('kpi_summary', all.kpi_summary),
-    text_items: sortRows('text_items', all.text_items),
-    findings: sortRows('findings', all.findings),
-  };
-}
 
 function describe(dataset: DatasetName) {
   const doc = schemaDoc(DATASET_SCHEMAS[dataset]);
   return { title: `${doc.title} (${doc['x-title-ja'] ?? doc.title})`, description: doc.description ?? '' };
 }
 
-/** Build every file of a release in memory. */
-export function buildRelease(input: PublishInput): ReleaseContent {
-  const tables = collect(input);
-  const baseUrl = input.baseUrl ? normaliseBaseUrl(input.baseUrl) : null;
-  if (input.sjis) {
-    const first = input.reports[0]?.source;
-    tables.findings = sortRows('findings', [...tables.findings, ...cp932Findings(tables, { municipality_code: first?.municipality_code ?? '', report_fiscal_year: first?.report_fiscal_year ?? 0 })]);
-  }
-  const files = new Map<string, Buffer>();
-  const rowCounts = {} as Record<DatasetName, number>;
-  for (const ds of DATASETS) {
-    const rows = tables[ds] as unknown as Array<Record<string, unknown>>;
-    rowCounts[ds] = rows.length;
-    files.set(`${ds}.csv`, toCsv(csvColumns(ds), rows));
-    files.set(`${ds}.json`, json(rows));
-  }
-  const contentHash = sha([...files.entries()].map(([n, b]) => `${n}:${sha(b)}`).join('\n'));
-  if (input.sjis) for (const ds of DATASETS) files.set(`sjis/${ds}.csv`, sjisCsv(files.get(`${ds}.csv`)!));
-  const publication: PublicationOptions = { sjis: input.sjis === true, base_url: baseUrl };
-  const releaseKey = (publication.sjis || baseUrl ? sha(`${contentHash}\n${JSON.stringify(publication)}`) : contentHash).slice(0, 12);
-  const sources = [...input.reports]
-    .map((r) => r.source)
-    .sort((a, b) => cmp(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || cmp(a.file, b.file));
-  const municipalities = [...new Map(sources.map((s) => [s.municipality_code, s.municipality_name])).entries()];
-  const years = sources.map((s) => s.report_fiscal_year);
-  const descriptor = {
-    $schema: 'https://datapackage.org/profiles/2.0/datapackage.json',
-    name: `sousei-kpi-${municipalities.map(([c]) => c).join('-') || 'empty'}`,
-    id: `urn:sha256:${contentHash}`,
-    title: `地方創生総合戦略 数値目標・KPI 進捗データ (${municipalities.map(([, n]) => n).join('・')})`,
-    description:
-      'Numeric targets, KPI summaries, goals, policy directions and text of the regional-revitalisation strategy (まち・ひと・しごと創生総合戦略) progress reports, ' +
-      'extracted from the published PDF reports, with every progress symbol recomputed and every inconsistency listed in findings. ' +
-      'Each row names its source file and page. Extracted and processed by sousei-kpi from the source PDFs listed in sources; not the original publication.',
-    version: contentHash.slice(0, 12),
-    licenses: [{ name: 'CC-BY-4.0', path: 'https://creativecommons.org/licenses/by/4.0/', title: 'Creative Commons Attribution 4.0' }],
-    keywords: ['地方創生', 'KPI', '数値目標', 'open data', ...municipalities.map(([, n]) => n)],
-    sources: sources.map((s) => ({ title: `${s.title ?? s.file} (sha256 ${s.sha256})`, path: s.url ?? `raw/${s.file}` })),
-    ...(years.length ? { temporalCoverage: { start: `${Math.min(...years) - 1}`, end: `${Math.max(...years)}` } } : {}),
-    resources: DATASETS.map((ds) => {
-      const csv = files.get(`${ds}.csv`)!;
-      return {
-        name: ds,
-        path: `${ds}.csv`,
-        type: 'table',
-        ...describe(ds),
-        format: 'csv',
-        mediatype: 'text/csv',
-        encoding: 'utf-8',
-        bytes: csv.byteLength,
-        hash: `sha256:${sha(csv)}`,
-        dialect: { header: true, delimiter: ',', lineTerminator: '\r\n', quoteChar: '"' },
-        schema: tableSchema(ds),
-      };
-    }),
-  };
-  assertValidDataPackage(descriptor);
-  files.set('datapackage.json', json(descriptor));
-  addCatalogFiles(files, { tables, sources, datasets: DATASETS, contentHash, baseUrl });
-  files.set('manifest.json', manifestFile(files, contentHash));
-  return { contentHash, files, rowCounts, releaseKey, publication };
+/** The reports and the extra findings of one municipality. */
+interface Group {
+  code: string;
+  reports: PublishReport[];
+  extra: Finding[];
 }
 
-/** manifest.json: sha256 and size of every other file of the release. */
-function manifestFile(files: Map<string, Buffer>, contentHash: string): Buffer {
-  const manifest = {
-    content_hash: contentHash,
-    files: [...files.entries()]
-      .filter(([path]) => path !== 'manifest.json')
-      .sort(([a], [b]) => cmp(a, b))
-      .map(([path, b]) => ({ path, bytes: b.byteLength, sha256: sha(b) })),
+/**
+ * One municipality's rows of every dataset, sorted as published. Every primary
+ * key starts with municipality_code, so the release's tables are these tables
+ * joined in code order; numeric_targets_current and revisions compare a
+ * municipality's reports with each other only.
+ */
+function municipalityTables(g: Group, sjis: boolean, fallback: { municipality_code: string; report_fiscal_year: number }): Tables {
+  const loaded = g.reports.map((r) => (typeof r.report === 'function' ? r.report() : r.report));
+  const numeric = loaded.flatMap((r) => r.datasets.numeric_targets);
+  const { current, revisions } = cumulative(numeric);
+  const t: Tables = {
+    goals: loaded.flatMap((r) => r.datasets.goals),
+    policy_directions: loaded.flatMap((r) => r.datasets.policy_directions),
+    numeric_targets: numeric,
+    numeric_targets_current: current,
+    revisions,
+    kpi_summary: loaded.flatMap((r) => r.datasets.kpi_summary),
+    text_items: loaded.flatMap((r) => r.datasets.text_items),
+    findings: [...loaded.flatMap((r) => r.findings), ...g.extra],
   };
-  return json(manifest);
+  if (sjis) t.findings = [...t.findings, ...cp932Findings(t, fallback)];
+  return {
+    goals: sortRows('goals', t.goals),
+    policy_directions: sortRows('policy_directions', t.policy_directions),
+    numeric_targets: sortRows('numeric_targets', t.numeric_targets),
+    numeric_targets_current: sortRows('numeric_targets_current', t.numeric_targets_current),
+    revisions: sortRows('revisions', t.revisions),
+    kpi_summary: sortRows('kpi_summary', t.kpi_summary),
+    text_items: sortRows('text_items', t.text_items),
+    findings: sortRows('findings', t.findings),
+  };
 }
 
+/** The files of a release being written into a temporary folder, with the size and hash of each. */
+class DirSink implements ReleaseSink {
+  readonly written = new Map<string, WrittenFile>();
+  private readonly files: HashedFile[] = [];
+  readonly dirs = new Set<string>();
+
+  constructor(readonly dir: string) {}
+
+  open(path: string): HashedFile {
+    const full = join(this.dir, path);
+    if (dirname(path) !== '.') {
+      mkdirSync(dirname(full), { recursive: true });
+      this.dirs.add(dirname(full));
+    }
+    const f = new HashedFile(full, (w) => this.written.set(path, w));
+    this.files.push(f);
+    return f;
+  }
+
+  put(path: string, data: Buffer): void {
+    const f = this.open(path);
+    f.write(data);
+    f.close();
+  }
+
+  /** Close (flush) every file not yet closed. */
+  closeAll(): void {
+    for (const f of this.files) f.close();
+  }
+
+  abandon(): void {
+    for (const f of this.files) f.abandon();
+  }
+}
 
 /** The release `latest` points at, or null. */
 export function latestRelease(outDir: string): string | null {
@@ -216,55 +188,149 @@ function releaseDate(now: Date): string {
 }
 
 /**
- * Write a release atomically and point `latest` at it. A release whose content
- * equals an existing one is not written again: `latest` moves to that one.
+ * Publish a release: every file is written into a temporary folder as it is
+ * built (one municipality's records in memory at a time), flushed, and the
+ * folder renamed into place; then `latest` moves. A release whose content
+ * equals an existing one is not kept twice: `latest` moves to that one.
  */
-export function writeRelease(outDir: string, content: ReleaseContent, now = new Date()): PublishResult {
+export function publish(outDir: string, input: PublishInput, now = new Date()): PublishResult {
   const releases = join(outDir, 'releases');
   mkdirSync(releases, { recursive: true });
-  const suffix = content.releaseKey ?? content.contentHash.slice(0, 12);
-  const publication = content.publication ?? { sjis: false, base_url: null };
-  const existing = readdirSync(releases).find((n) => n.endsWith(`-${suffix}`) && !n.startsWith('.'));
-  let id = existing ?? `${releaseDate(now)}-${suffix}`;
+  const baseUrl = input.baseUrl ? normaliseBaseUrl(input.baseUrl) : null;
+  const publication: PublicationOptions = { sjis: input.sjis === true, base_url: baseUrl };
+  const sources = input.reports
+    .map((r) => r.source)
+    .sort((a, b) => cmp(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || cmp(a.file, b.file));
+  const first = input.reports[0]?.source;
+  const fallback = { municipality_code: first?.municipality_code ?? '', report_fiscal_year: first?.report_fiscal_year ?? 0 };
+  const names = new Map<string, string>();
+  for (const s of sources) if (!names.has(s.municipality_code)) names.set(s.municipality_code, s.municipality_name);
+
+  const groups = new Map<string, Group>();
+  const group = (code: string) => {
+    let g = groups.get(code);
+    if (!g) groups.set(code, (g = { code, reports: [], extra: [] }));
+    return g;
+  };
+  for (const r of [...input.reports].sort((a, b) => cmp(a.source.municipality_code, b.source.municipality_code) || a.source.report_fiscal_year - b.source.report_fiscal_year || cmp(a.source.file, b.source.file))) {
+    group(r.source.municipality_code).reports.push(r);
+  }
+  for (const f of input.extraFindings ?? []) group(f.municipality_code ?? '').extra.push(f);
+
+  const prevId = latestRelease(outDir);
+  const tmp = join(releases, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(tmp);
+  const sink = new DirSink(tmp);
+  let previous: PreviousRelease | null = null;
+  const page = new PageParts(`${tmp}.page`, names.size > 1);
+  let id: string;
   let created = false;
-  if (!existing) {
-    // The changelog compares with the release `latest` points at before this publish.
-    const prevId = latestRelease(outDir);
-    const previous = prevId && existsSync(join(releases, prevId)) ? readRelease(join(releases, prevId), prevId, DATASETS) : null;
-    const tables = Object.fromEntries(DATASETS.map((ds) => [ds, JSON.parse(content.files.get(`${ds}.json`)?.toString('utf8') ?? '[]') as Array<Record<string, unknown>>]));
-    const changelog = buildChangelog({ release: id, created: now, contentHash: content.contentHash, publication, datasets: DATASETS, tables, previous });
-    const files = new Map(content.files);
-    files.set('CHANGELOG.md', Buffer.from(changelogMarkdown(changelog), 'utf8'));
-    files.set('changelog.json', json(changelog));
-    files.set('manifest.json', manifestFile(files, content.contentHash));
-    const tmp = join(releases, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    mkdirSync(tmp);
-    try {
-      for (const [name, data] of [...files.entries()].sort(([a], [b]) => cmp(a, b))) {
-        mkdirSync(dirname(join(tmp, name)), { recursive: true });
-        writeFileDurable(join(tmp, name), data);
+  const rowCounts = Object.fromEntries(DATASETS.map((ds) => [ds, 0])) as Record<DatasetName, number>;
+  try {
+    previous = prevId && existsSync(join(releases, prevId)) ? new PreviousRelease(join(releases, prevId), prevId, DATASETS) : null;
+    const changes = new ChangelogBuilder(DATASETS, previous);
+    const writers = DATASETS.map((ds) => ({
+      ds,
+      csv: new CsvWriter(csvColumns(ds), sink.open(`${ds}.csv`), input.sjis ? sink.open(`sjis/${ds}.csv`) : null),
+      json: new JsonArrayWriter(sink.open(`${ds}.json`)),
+    }));
+    let dataYears: { first: number; last: number } | null = null;
+    const codes = [...new Set([...groups.keys(), ...(previous?.municipalities() ?? [])])].sort(cmp);
+    for (const code of codes) {
+      const g = groups.get(code);
+      const tables: Partial<Tables> = g ? municipalityTables(g, input.sjis === true, fallback) : {};
+      for (const w of writers) {
+        const rows = (tables[w.ds] ?? []) as unknown as Array<Record<string, unknown>>;
+        rowCounts[w.ds] += rows.length;
+        w.csv.add(rows);
+        for (const row of rows) w.json.add(row);
       }
-      for (const sub of new Set([...files.keys()].map((n) => dirname(n)).filter((d) => d !== '.'))) fsyncDir(join(tmp, sub));
+      for (const r of tables.numeric_targets ?? []) {
+        dataYears = dataYears ? { first: Math.min(dataYears.first, r.fiscal_year), last: Math.max(dataYears.last, r.fiscal_year) } : { first: r.fiscal_year, last: r.fiscal_year };
+      }
+      if (g) page.add({ code, name: names.get(code) ?? code, numericTargets: tables.numeric_targets ?? [], goals: tables.goals ?? [], kpiSummary: tables.kpi_summary ?? [], findings: tables.findings ?? [] });
+      changes.addMunicipality(code, tables as RowTables);
+    }
+    for (const w of writers) w.json.end();
+    sink.closeAll();
+    const contentHash = sha(DATASETS.flatMap((ds) => [`${ds}.csv`, `${ds}.json`]).map((n) => `${n}:${sink.written.get(n)!.sha256}`).join('\n'));
+    const suffix = (publication.sjis || baseUrl ? sha(`${contentHash}\n${JSON.stringify(publication)}`) : contentHash).slice(0, 12);
+    const existing = readdirSync(releases).find((n) => n.endsWith(`-${suffix}`) && !n.startsWith('.'));
+    id = existing ?? `${releaseDate(now)}-${suffix}`;
+    if (existing) {
+      sink.abandon();
+      rmSync(tmp, { recursive: true, force: true });
+    } else {
+      const municipalities = [...names.entries()];
+      const years = sources.map((s) => s.report_fiscal_year);
+      const descriptor = {
+        $schema: 'https://datapackage.org/profiles/2.0/datapackage.json',
+        name: `sousei-kpi-${municipalities.map(([c]) => c).join('-') || 'empty'}`,
+        id: `urn:sha256:${contentHash}`,
+        title: `地方創生総合戦略 数値目標・KPI 進捗データ (${municipalities.map(([, n]) => n).join('・')})`,
+        description:
+          'Numeric targets, KPI summaries, goals, policy directions and text of the regional-revitalisation strategy (まち・ひと・しごと創生総合戦略) progress reports, ' +
+          'extracted from the published PDF reports, with every progress symbol recomputed and every inconsistency listed in findings. ' +
+          'Each row names its source file and page. Extracted and processed by sousei-kpi from the source PDFs listed in sources; not the original publication.',
+        version: contentHash.slice(0, 12),
+        licenses: [{ name: 'CC-BY-4.0', path: 'https://creativecommons.org/licenses/by/4.0/', title: 'Creative Commons Attribution 4.0' }],
+        keywords: ['地方創生', 'KPI', '数値目標', 'open data', ...municipalities.map(([, n]) => n)],
+        sources: sources.map((s) => ({ title: `${s.title ?? s.file} (sha256 ${s.sha256})`, path: s.url ?? `raw/${s.file}` })),
+        ...(years.length ? { temporalCoverage: { start: `${Math.min(...years) - 1}`, end: `${Math.max(...years)}` } } : {}),
+        resources: DATASETS.map((ds) => {
+          const csv = sink.written.get(`${ds}.csv`)!;
+          return {
+            name: ds,
+            path: `${ds}.csv`,
+            type: 'table',
+            ...describe(ds),
+            format: 'csv',
+            mediatype: 'text/csv',
+            encoding: 'utf-8',
+            bytes: csv.bytes,
+            hash: `sha256:${csv.sha256}`,
+            dialect: { header: true, delimiter: ',', lineTerminator: '\r\n', quoteChar: '"' },
+            schema: tableSchema(ds),
+          };
+        }),
+      };
+      assertValidDataPackage(descriptor);
+      sink.put('datapackage.json', json(descriptor));
+      writeCatalogFiles(sink, { meta: catalogMeta(dataYears, sources, contentHash, baseUrl), datasets: DATASETS, rowCounts, page });
+      const changelog = changes.finish({ release: id, created: now, contentHash, publication });
+      sink.put('CHANGELOG.md', Buffer.from(changelogMarkdown(changelog), 'utf8'));
+      sink.put('changelog.json', json(changelog));
+      const manifest = {
+        content_hash: contentHash,
+        files: [...sink.written.entries()]
+          .sort(([a], [b]) => cmp(a, b))
+          .map(([path, w]) => ({ path, bytes: w.bytes, sha256: w.sha256 })),
+      };
+      sink.put('manifest.json', json(manifest));
+      for (const d of sink.dirs) fsyncDir(d);
       fsyncDir(tmp);
       renameSync(tmp, join(releases, id));
       fsyncDir(releases);
       created = true;
-    } catch (err) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw err;
     }
+  } catch (err) {
+    sink.abandon();
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  } finally {
+    previous?.close();
+    page.close();
   }
   // List the release in releases/index.json (also heals a run killed between the rename and this line).
   if (!readReleaseIndex(releases).releases.some((r) => r.id === id)) {
-    const log = readRelease(join(releases, id), id, []);
     const logFile = join(releases, id, 'changelog.json');
-    const meta = existsSync(logFile) ? (JSON.parse(readFileSync(logFile, 'utf8')) as { created?: string; previous_release?: string | null }) : {};
+    const meta = existsSync(logFile) ? (JSON.parse(readFileSync(logFile, 'utf8')) as { created?: string; previous_release?: string | null; content_hash?: string }) : {};
     appendReleaseIndex(releases, {
       id,
-      content_hash: log.contentHash ?? content.contentHash,
+      content_hash: releaseContentHash(join(releases, id)) ?? meta.content_hash ?? '',
       created: meta.created ?? now.toISOString(),
       previous: meta.previous_release ?? null,
-      row_counts: content.rowCounts,
+      row_counts: rowCounts,
       publication,
     });
   }
@@ -274,7 +340,6 @@ export function writeRelease(outDir: string, content: ReleaseContent, now = new 
     renameSync(link, join(outDir, 'latest'));
     fsyncDir(outDir);
   }
-  // Clean leftovers of runs that were killed mid-write (never reachable from latest).
   // Clean leftovers of runs that were killed mid-write (never reachable from latest);
   // a temporary name carries its writer's pid, so a publisher still running is left alone.
   const stale = (n: string) => {
@@ -285,9 +350,5 @@ export function writeRelease(outDir: string, content: ReleaseContent, now = new 
   for (const n of readdirSync(releases)) if (n.startsWith('.') && stale(n)) rmSync(join(releases, n), { recursive: true, force: true });
   for (const n of readdirSync(outDir)) if (n.startsWith('.latest-') && stale(n)) rmSync(join(outDir, n), { force: true });
   if (!existsSync(join(releases, id, 'manifest.json'))) id = latestRelease(outDir) ?? id;
-  return { releaseId: id, releaseDir: join(releases, id), created, rowCounts: content.rowCounts };
-}
-
-export function publish(outDir: string, input: PublishInput, now = new Date()): PublishResult {
-  return writeRelease(outDir, buildRelease(input), now);
+  return { releaseId: id, releaseDir: join(releases, id), created, rowCounts };
 }

@@ -5,13 +5,15 @@
  * Lists the downloads, draws the charts, and shows the findings and the data
  * dictionary. Every text that comes from a PDF is escaped by `html`.
  */
-import type { DatasetName, Finding } from '../lib/records.gen.js';
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DatasetName, Finding, Goal, KPISummary, NumericTarget } from '../lib/records.gen.js';
 import { eraLabel } from '../normalize/parse.js';
 import { datasetTitle, fileUrl, LICENSE, type CatalogFile, type CatalogMeta } from './catalog.js';
 import { indicatorChart, indicatorSeries, kpiChart, SYMBOL_COLOURS, type ProgressSymbol } from './charts.js';
 import type { DictionaryEntry } from './dictionary.js';
 import { groupDigits, html, type Raw } from './html.js';
-import type { Tables } from './sjis.js';
+import type { HashedFile } from './stream.js';
 
 export interface PageInput {
   meta: CatalogMeta;
@@ -19,7 +21,7 @@ export interface PageInput {
   /** Metadata files of the release that are not data distributions (linked, without size). */
   otherFiles: Array<{ path: string; ja: string; en: string }>;
   datasets: DatasetName[];
-  tables: Tables;
+  rowCounts: Record<DatasetName, number>;
   dictionary: DictionaryEntry[];
 }
 
@@ -74,7 +76,7 @@ function downloads(p: PageInput): Raw {
   const hasSjis = p.files.some((f) => f.encoding === 'Shift_JIS');
   const rows = p.datasets.map((ds) => {
     const t = datasetTitle(ds);
-    return html`<tr><td>${t.ja}<br><span class="en">${t.en}</span></td><td class="num">${groupDigits(p.tables[ds].length)}</td><td>${link(`${ds}.csv`, 'CSV')}</td>${hasSjis ? html`<td>${link(`sjis/${ds}.csv`, 'CSV (SJIS)')}</td>` : ''}<td>${link(`${ds}.json`, 'JSON')}</td></tr>`;
+    return html`<tr><td>${t.ja}<br><span class="en">${t.en}</span></td><td class="num">${groupDigits(p.rowCounts[ds])}</td><td>${link(`${ds}.csv`, 'CSV')}</td>${hasSjis ? html`<td>${link(`sjis/${ds}.csv`, 'CSV (SJIS)')}</td>` : ''}<td>${link(`${ds}.json`, 'JSON')}</td></tr>`;
   });
   const others = [
     ...p.files.filter((f) => f.dataset === null).map((f) => ({ path: f.path, ja: f.title.ja, en: f.title.en, size: bytes(f.bytes) })),
@@ -88,47 +90,160 @@ function downloads(p: PageInput): Raw {
 <ul>${others.map((o) => html`<li><a href="${fileUrl(p.meta, o.path)}">${o.path}</a> — ${o.ja} <span class="en">${o.en}</span> ${o.size ? html`<span class="muted">${o.size}</span>` : ''}</li>`)}</ul></section>`;
 }
 
-function targets(p: PageInput): Raw {
-  const series = indicatorSeries(p.tables.numeric_targets);
-  const goals = new Map(p.tables.goals.map((g) => [g.goal_no, g.goal_title]));
-  const legend = (Object.keys(SYMBOL_COLOURS) as ProgressSymbol[]).map((s) => html`<span><b style="color:${SYMBOL_COLOURS[s].fill}">${s}</b> ${SYMBOL_COLOURS[s].ja} <span class="en">${SYMBOL_COLOURS[s].en}</span></span>`);
-  let lastGoal = -1;
-  const figures = series.map((s, i) => {
-    const heading = s.goalNo !== lastGoal ? html`<h3>基本目標${s.goalNo} ${goals.get(s.goalNo) ?? ''} <span class="en">Basic goal ${s.goalNo}</span></h3>` : '';
-    lastGoal = s.goalNo;
-    const dir = s.direction === 'lower_is_better' ? '低いほど良い / lower is better' : s.direction === 'higher_is_better' ? '高いほど良い / higher is better' : '';
-    return html`${heading}<figure><figcaption><b>${s.name}</b> <span class="muted">(${s.indicatorId}${s.unit ? `, 単位 ${s.unit}` : ''}${dir ? `, ${dir}` : ''})</span><br><span class="muted">基準値 baseline ${s.baselineText ?? '—'} → 最終目標 final target ${s.finalTargetText ?? '—'}${s.evaluation ? `, 評価 outlook ${s.evaluation}` : ''}; 報告書 report FY${s.reportYears.join(', ')}</span></figcaption>${indicatorChart(s, `chart-target-${i + 1}`)}</figure>`;
-  });
-  return html`<section id="targets"><h2>数値目標の推移 <span class="en">Numeric targets: target vs actual by fiscal year</span></h2>
+const SEVERITIES: Array<Finding['severity']> = ['error', 'warning', 'info'];
+
+/** The rows of one municipality the page draws (all its reports). */
+export interface PageGroup {
+  code: string;
+  name: string;
+  numericTargets: NumericTarget[];
+  goals: Goal[];
+  kpiSummary: KPISummary[];
+  findings: Finding[];
+}
+
+/**
+ * The figures and finding rows of the page, added one municipality at a time and
+ * kept in part files (charts of a large release are megabytes), then joined
+ * into index.html by `write`. Sections are in the order a whole-release page
+ * has them: charts by municipality then goal; KPI charts by year, then
+ * municipality; findings by severity, then as published.
+ */
+export class PageParts {
+  private readonly fds = new Map<string, number>();
+  private chartNo = 0;
+  private lastHeading = '';
+  private readonly kpiYears = new Set<number>();
+  private readonly severityCount: Record<Finding['severity'], number> = { error: 0, warning: 0, info: 0 };
+
+  constructor(
+    private readonly dir: string,
+    /** More than one municipality in the release: headings and captions name the municipality. */
+    private readonly multi: boolean,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  private append(part: string, text: string): void {
+    if (text.length === 0) return;
+    let fd = this.fds.get(part);
+    if (fd === undefined) {
+      fd = openSync(join(this.dir, part), 'wx+');
+      this.fds.set(part, fd);
+    }
+    const b = Buffer.from(text, 'utf8');
+    let off = 0;
+    while (off < b.byteLength) off += writeSync(fd, b, off);
+  }
+
+  add(g: PageGroup): void {
+    const goals = new Map(g.goals.map((x) => [x.goal_no, x.goal_title]));
+    const where = this.multi ? ` — ${g.name} (${g.code})` : '';
+    for (const s of indicatorSeries(g.numericTargets)) {
+      const key = `${g.code}\u0000${s.goalNo}`;
+      const heading = key !== this.lastHeading ? html`<h3>基本目標${s.goalNo} ${goals.get(s.goalNo) ?? ''}${where} <span class="en">Basic goal ${s.goalNo}</span></h3>` : '';
+      this.lastHeading = key;
+      const dir = s.direction === 'lower_is_better' ? '低いほど良い / lower is better' : s.direction === 'higher_is_better' ? '高いほど良い / higher is better' : '';
+      this.append(
+        'targets',
+        html`${heading}<figure><figcaption><b>${s.name}</b> <span class="muted">(${s.indicatorId}${s.unit ? `, 単位 ${s.unit}` : ''}${dir ? `, ${dir}` : ''})</span><br><span class="muted">基準値 baseline ${s.baselineText ?? '—'} → 最終目標 final target ${s.finalTargetText ?? '—'}${s.evaluation ? `, 評価 outlook ${s.evaluation}` : ''}; 報告書 report FY${s.reportYears.join(', ')}</span></figcaption>${indicatorChart(s, `chart-target-${++this.chartNo}`)}</figure>`.html,
+      );
+    }
+    const years = [...new Set(g.kpiSummary.map((r) => r.report_fiscal_year))].sort((a, b) => a - b);
+    for (const y of years) {
+      this.kpiYears.add(y);
+      const mine = g.kpiSummary.filter((r) => r.report_fiscal_year === y);
+      const caption = `${fy(y)}のKPI進捗状況 (施策の基本的方向別) / KPI progress by policy direction, FY${y}${this.multi ? ` (${g.code})` : ''}`;
+      this.append(`kpi-${y}`, html`<figure><figcaption><b>${caption}</b></figcaption>${kpiChart(mine, `chart-kpi-${y}-${g.code}`, caption)}</figure>`.html);
+    }
+    for (const f of g.findings) {
+      this.severityCount[f.severity]++;
+      this.append(
+        `findings-${f.severity}`,
+        html`<tr><td class="sev-${f.severity}">${f.severity}</td><td class="rule"><code>${f.rule}</code></td><td>${f.dataset}<br><code>${f.record_key}</code></td><td>${f.message}</td><td>${f.reported ?? ''}</td><td>${f.recomputed ?? ''}</td><td>${f.source_file}${f.source_page !== null ? ` p.${f.source_page}` : ''}</td></tr>`.html,
+      );
+    }
+  }
+
+  /** Copy a part file into the page. */
+  private copy(part: string, out: HashedFile): void {
+    const fd = this.fds.get(part);
+    if (fd === undefined) return;
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.byteLength, pos);
+      if (n === 0) break;
+      out.write(Buffer.from(buf.subarray(0, n)));
+      pos += n;
+    }
+  }
+
+  /** Write index.html: the page around the parts. */
+  write(p: PageInput, out: HashedFile): void {
+    const m = p.meta;
+    const span = m.fiscalYears ? `${fy(m.fiscalYears.first)} – ${fy(m.fiscalYears.last)}` : '—';
+    out.write(html`<!DOCTYPE html>
+<html lang="ja">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${m.title.ja}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header><h1>${m.title.ja}</h1><p class="en">${m.title.en}</p>
+<p>${m.description.ja}</p><p class="en">${m.description.en}</p>
+<dl class="facts"><dt>地方公共団体 <span class="en">Municipality</span></dt><dd>${m.municipalities.map((x) => `${x.name} (${x.code})`).join('、')}</dd>
+<dt>対象年度 <span class="en">Fiscal years</span></dt><dd>${span}</dd>
+<dt>報告書 <span class="en">Reports</span></dt><dd>${m.reportYears.map(fy).join('、')}</dd>
+<dt>版 <span class="en">Version</span></dt><dd><code>${m.version}</code> <span class="muted">(content sha256 <span class="hash">${m.contentHash}</span>)</span></dd>
+<dt>ライセンス <span class="en">Licence</span></dt><dd><a href="${LICENSE.url}" rel="license">CC BY 4.0</a> <span class="muted">${LICENSE.note.ja}</span></dd></dl>
+</header>
+<nav><a href="#downloads">ダウンロード</a><a href="#targets">数値目標</a><a href="#kpi">KPI</a><a href="#findings">検証結果</a><a href="#dictionary">データ辞書</a><a href="#sources">出典・ライセンス</a></nav>
+${downloads(p)}
+`.html);
+    // Numeric targets.
+    const legend = (Object.keys(SYMBOL_COLOURS) as ProgressSymbol[]).map((s) => html`<span><b style="color:${SYMBOL_COLOURS[s].fill}">${s}</b> ${SYMBOL_COLOURS[s].ja} <span class="en">${SYMBOL_COLOURS[s].en}</span></span>`);
+    out.write(html`<section id="targets"><h2>数値目標の推移 <span class="en">Numeric targets: target vs actual by fiscal year</span></h2>
 <p class="legend-note">${legend}</p>
 <p class="muted">各年度の値はその年度を含む最新の報告書によります。記号は報告書に記載された進捗度で、再計算結果と異なる場合は赤字で併記しています。<br>Values for each fiscal year come from the newest report that has the year. Symbols are the progress printed in the report; where the recomputed symbol differs it is shown in red.</p>
-${series.length ? figures : html`<p>数値目標のデータはありません。 <span class="en">No numeric targets.</span></p>`}</section>`;
-}
+`.html);
+    if (this.chartNo > 0) this.copy('targets', out);
+    else out.write(html`<p>数値目標のデータはありません。 <span class="en">No numeric targets.</span></p>`.html);
+    out.write(html`</section>
+<section id="kpi"><h2>KPIの進捗状況 <span class="en">KPI progress by policy direction</span></h2>
+`.html);
+    const years = [...this.kpiYears].sort((a, b) => a - b);
+    for (const y of years) this.copy(`kpi-${y}`, out);
+    if (years.length === 0) out.write(html`<p>KPIのデータはありません。 <span class="en">No KPI summaries.</span></p>`.html);
+    // Findings, errors first.
+    const c = this.severityCount;
+    const total = c.error + c.warning + c.info;
+    out.write(html`</section>
+<section id="findings"><h2>検証結果 <span class="en">Findings</span></h2>
+<p>誤り ${c.error} 件、警告 ${c.warning} 件、情報 ${c.info} 件 <span class="en">(${c.error} errors, ${c.warning} warnings, ${c.info} notes)</span>. 全件は <a href="${fileUrl(p.meta, 'findings.csv')}">findings.csv</a> にあります。</p>
+`.html);
+    if (total > 0) {
+      out.write(html`<table><thead><tr><th>重要度 <span class="en">Severity</span></th><th>規則 <span class="en">Rule</span></th><th>対象 <span class="en">Record</span></th><th>内容 <span class="en">Message</span></th><th>報告値 <span class="en">Reported</span></th><th>再計算値 <span class="en">Recomputed</span></th><th>出典 <span class="en">Source</span></th></tr></thead><tbody>`.html);
+      for (const sev of SEVERITIES) this.copy(`findings-${sev}`, out);
+      out.write('</tbody></table>');
+    } else out.write(html`<p>検証結果はありません。 <span class="en">No findings.</span></p>`.html);
+    out.write(html`</section>
+${dictionary(p)}
+${sources(p)}
+<footer>sousei-kpi — ${m.name} ${m.version}</footer>
+</body>
+</html>
+`.html);
+  }
 
-function kpis(p: PageInput): Raw {
-  const years = [...new Set(p.tables.kpi_summary.map((r) => r.report_fiscal_year))].sort((a, b) => a - b);
-  const figures = years.map((y) => {
-    const rows = p.tables.kpi_summary.filter((r) => r.report_fiscal_year === y);
-    const municipalities = [...new Set(rows.map((r) => r.municipality_code))].sort();
-    return municipalities.map((code) => {
-      const mine = rows.filter((r) => r.municipality_code === code);
-      const caption = `${fy(y)}のKPI進捗状況 (施策の基本的方向別) / KPI progress by policy direction, FY${y}${municipalities.length > 1 ? ` (${code})` : ''}`;
-      return html`<figure><figcaption><b>${caption}</b></figcaption>${kpiChart(mine, `chart-kpi-${y}-${code}`, caption)}</figure>`;
-    });
-  });
-  return html`<section id="kpi"><h2>KPIの進捗状況 <span class="en">KPI progress by policy direction</span></h2>
-${years.length ? figures : html`<p>KPIのデータはありません。 <span class="en">No KPI summaries.</span></p>`}</section>`;
-}
-
-function findings(p: PageInput): Raw {
-  const order = { error: 0, warning: 1, info: 2 } as const;
-  const rows = [...p.tables.findings].sort((a, b) => order[a.severity] - order[b.severity]);
-  const count = (s: Finding['severity']) => rows.filter((r) => r.severity === s).length;
-  return html`<section id="findings"><h2>検証結果 <span class="en">Findings</span></h2>
-<p>誤り ${count('error')} 件、警告 ${count('warning')} 件、情報 ${count('info')} 件 <span class="en">(${count('error')} errors, ${count('warning')} warnings, ${count('info')} notes)</span>. 全件は <a href="${fileUrl(p.meta, 'findings.csv')}">findings.csv</a> にあります。</p>
-${rows.length ? html`<table><thead><tr><th>重要度 <span class="en">Severity</span></th><th>規則 <span class="en">Rule</span></th><th>対象 <span class="en">Record</span></th><th>内容 <span class="en">Message</span></th><th>報告値 <span class="en">Reported</span></th><th>再計算値 <span class="en">Recomputed</span></th><th>出典 <span class="en">Source</span></th></tr></thead><tbody>${rows.map(
-  (f) => html`<tr><td class="sev-${f.severity}">${f.severity}</td><td class="rule"><code>${f.rule}</code></td><td>${f.dataset}<br><code>${f.record_key}</code></td><td>${f.message}</td><td>${f.reported ?? ''}</td><td>${f.recomputed ?? ''}</td><td>${f.source_file}${f.source_page !== null ? ` p.${f.source_page}` : ''}</td></tr>`,
-)}</tbody></table>` : html`<p>検証結果はありません。 <span class="en">No findings.</span></p>`}</section>`;
+  /** Close and delete the part files. */
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 function dictionary(p: PageInput): Raw {
@@ -149,39 +264,4 @@ function sources(p: PageInput): Raw {
 <table><thead><tr><th>ファイル <span class="en">File</span></th><th>表題 <span class="en">Title</span></th><th>報告年度 <span class="en">Report year</span></th><th>SHA-256</th></tr></thead><tbody>${p.meta.sources.map(
   (s) => html`<tr><td>${s.url && /^https?:\/\//iu.test(s.url) ? html`<a href="${s.url}">${s.file}</a>` : s.file}${s.synthetic ? html`<br><b class="sev-warning">SYNTHETIC TEST DATA</b>` : ''}</td><td>${s.title ?? ''}</td><td>${fy(s.report_fiscal_year)}</td><td class="hash">${s.sha256}</td></tr>`,
 )}</tbody></table></section>`;
-}
-
-export function buildPage(p: PageInput): Buffer {
-  const m = p.meta;
-  const span = m.fiscalYears ? `${fy(m.fiscalYears.first)} – ${fy(m.fiscalYears.last)}` : '—';
-  const doc = html`<!DOCTYPE html>
-<html lang="ja">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${m.title.ja}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<header><h1>${m.title.ja}</h1><p class="en">${m.title.en}</p>
-<p>${m.description.ja}</p><p class="en">${m.description.en}</p>
-<dl class="facts"><dt>地方公共団体 <span class="en">Municipality</span></dt><dd>${m.municipalities.map((x) => `${x.name} (${x.code})`).join('、')}</dd>
-<dt>対象年度 <span class="en">Fiscal years</span></dt><dd>${span}</dd>
-<dt>報告書 <span class="en">Reports</span></dt><dd>${m.reportYears.map(fy).join('、')}</dd>
-<dt>版 <span class="en">Version</span></dt><dd><code>${m.version}</code> <span class="muted">(content sha256 <span class="hash">${m.contentHash}</span>)</span></dd>
-<dt>ライセンス <span class="en">Licence</span></dt><dd><a href="${LICENSE.url}" rel="license">CC BY 4.0</a> <span class="muted">${LICENSE.note.ja}</span></dd></dl>
-</header>
-<nav><a href="#downloads">ダウンロード</a><a href="#targets">数値目標</a><a href="#kpi">KPI</a><a href="#findings">検証結果</a><a href="#dictionary">データ辞書</a><a href="#sources">出典・ライセンス</a></nav>
-${downloads(p)}
-${targets(p)}
-${kpis(p)}
-${findings(p)}
-${dictionary(p)}
-${sources(p)}
-<footer>sousei-kpi — ${m.name} ${m.version}</footer>
-</body>
-</html>
-`;
-  return Buffer.from(doc.html, 'utf8');
 }

@@ -133,7 +133,7 @@ export async function runJob(opts: JobOptions): Promise<JobResult> {
     raw_changed: ing?.changed ?? false,
     discovered: ing?.discovered ?? [],
     release: pipe?.published ? { id: pipe.published.releaseId, created: pipe.published.created } : null,
-    findings: pipe ? pipe.reports.reduce((n, r) => n + r.report.findings.length, 0) : null,
+    findings: pipe ? pipe.reports.reduce((n, r) => n + r.findingCount, 0) : null,
   });
   log.writeSummary(summary);
   return { id: log.name, status, startedAt, finishedAt, ingest: ing, pipeline: pipe, added, errors, jsonl: log.jsonl, txt: log.txt, summary };
@@ -170,12 +170,13 @@ function formatSummary(r: Pick<JobResult, 'status' | 'startedAt' | 'finishedAt' 
   if (r.pipeline) {
     const p = r.pipeline.published;
     lines.push(p ? `Published: ${p.created ? 'NEW release' : 'no change, release'} ${p.releaseId} (${Object.entries(p.rowCounts).map(([k, v]) => `${k} ${v}`).join(', ')}); latest -> ${p.releaseId}` : 'Published: nothing (the previous release stays latest)');
-    const findings = r.pipeline.reports.flatMap((o) => o.report.findings);
     if (r.pipeline.reports.length) {
-      const notable = findings.filter((f) => f.severity !== 'info');
-      lines.push(`Findings: ${findings.length} (${notable.length} warnings or errors)`);
-      for (const f of notable.slice(0, 20)) lines.push(`  [${f.severity}] ${f.source_file}${f.source_page ? ` p.${f.source_page}` : ''}: ${f.message}`);
-      if (notable.length > 20) lines.push(`  … ${notable.length - 20} more in findings.csv`);
+      const total = r.pipeline.reports.reduce((n, o) => n + o.findingCount, 0);
+      const notableCount = r.pipeline.reports.reduce((n, o) => n + o.notableCount, 0);
+      const notable = r.pipeline.reports.flatMap((o) => o.notable).slice(0, 20);
+      lines.push(`Findings: ${total} (${notableCount} warnings or errors)`);
+      for (const f of notable) lines.push(`  [${f.severity}] ${f.source_file}${f.source_page ? ` p.${f.source_page}` : ''}: ${f.message}`);
+      if (notableCount > notable.length) lines.push(`  … ${notableCount - notable.length} more in findings.csv`);
     }
     lines.push('');
   }
