@@ -130,11 +130,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     // memory stays bounded however many reports there are. Results are taken in registry
     // order, so records, logs and failures do not depend on which file finishes first.
     const ahead = Math.max(4, opts.inFlight ?? 2 * availableParallelism());
-    const extractions: Array<Promise<{ ok: true; value: { digest: string; ex: ExtractedReport; tExtract: number } } | { ok: false; error: unknown }>> = [];
+    // Pending extractions by job index; a result is dropped from the map once it is taken.
+    const extractions = new Map<number, Promise<{ ok: true; value: { digest: string; ex: ExtractedReport; tExtract: number } } | { ok: false; error: unknown }>>();
+    let started = 0;
     const start = (i: number) => {
       const job = jobs[i];
-      if (!job || extractions[i]) return;
-      extractions[i] = (async () => {
+      if (!job || i < started) return;
+      started = i + 1;
+      extractions.set(i, (async () => {
         const size = statSync(job.path).size;
         if (size > maxBytes) {
           throw new PdfInputError(`the file is ${(size / 2 ** 20).toFixed(1)} MiB, larger than the limit of ${(maxBytes / 2 ** 20).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
@@ -150,13 +153,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       })().then(
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({ ok: false as const, error }),
-      );
+      ));
     };
     for (let i = 0; i < ahead; i++) start(i);
     for (const [i, job] of jobs.entries()) {
       try {
         start(i);
-        const done = await extractions[i]!;
+        const done = await extractions.get(i)!;
+        extractions.delete(i);
         start(i + ahead);
         if (!done.ok) throw done.error;
         const { digest, ex, tExtract } = done.value;

@@ -49,12 +49,6 @@ export function toCp932(s: string): Buffer {
   return iconv.encode(clean, 'cp932');
 }
 
-/** The Shift_JIS copy of a UTF-8 CSV file written by toCsv (the BOM is dropped: it has no meaning in CP932). */
-export function sjisCsv(utf8Csv: Buffer): Buffer {
-  const start = utf8Csv[0] === 0xef && utf8Csv[1] === 0xbb && utf8Csv[2] === 0xbf ? 3 : 0;
-  return toCp932(utf8Csv.subarray(start).toString('utf8'));
-}
-
 function rowKey(dataset: DatasetName, row: Record<string, unknown>): string {
   if (typeof row.record_key === 'string' && dataset !== 'findings') return row.record_key;
   return tableSchema(dataset)
