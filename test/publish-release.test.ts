@@ -5,7 +5,7 @@
  * builds, and the Shift_JIS copies with their cp932_unmappable findings — all on
  * the real H28 report and the synthetic FY2018 report of the corpus.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
@@ -111,8 +111,18 @@ describe('changelog and release index', () => {
   it('the run command on unchanged input keeps the release (real CLI, twice)', () => {
     const out = tempDir('sousei-cli-noop-');
     const a = execFileSync(process.execPath, [CLI, 'run', '--out', out, '--quiet'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const b = execFileSync(process.execPath, [CLI, 'run', '--out', out, '--quiet'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    // The second run also prints its stage timings, and leaves nothing in its temporary folder.
+    const tmp = tempDir('sousei-cli-tmp-');
+    const second = spawnSync(process.execPath, [CLI, 'run', '--out', out, '--quiet', '--timings'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+    expect(second.status, second.stderr).toBe(0);
+    const b = second.stdout.trim();
     expect(b).toBe(a);
+    const timings = JSON.parse(/^\[timings\] (.*)$/mu.exec(second.stderr)![1]!) as Record<string, number>;
+    expect(timings).toMatchObject({ reports: 1, pages: 5 });
+    for (const k of ['extract_ms', 'normalize_ms', 'validate_ms', 'publish_ms', 'wall_ms']) expect(timings[k], k).toBeGreaterThanOrEqual(0);
+    expect(timings.extract_ms).toBeGreaterThan(0);
+    expect(timings.wall_ms).toBeGreaterThan(timings.extract_ms!);
+    expect(readdirSync(tmp)).toEqual([]);
     expect(releaseDirs(out)).toHaveLength(1);
     expect(readJson<ReleaseIndex>(join(out, 'releases', 'index.json')).releases).toHaveLength(1);
     expect(realpathSync(join(out, 'latest'))).toBe(realpathSync(a));

@@ -28,6 +28,8 @@ Options:
   --max-pages N             refuse PDFs with more pages (default ${DEFAULT_LIMITS.maxPages})
   --max-bytes SIZE          refuse larger files, e.g. 20M (default ${DEFAULT_LIMITS.maxBytes / 2 ** 20}M)
   --quiet                   no progress messages on stderr
+  --timings                 print time per stage on stderr at the end, as one JSON line
+                            after "[timings] " (extract: worker time summed over files)
   -h, --help                this help
 
 Writes a new release under DIR/releases/<date>-<hash>/ and points DIR/latest at it;
@@ -56,6 +58,7 @@ export const runCommand: Command = {
         'max-pages': { type: 'string' },
         'max-bytes': { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        timings: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }, checkBaseUrl);
@@ -103,6 +106,20 @@ export const runCommand: Command = {
         return 1;
       }
       if (!quiet) process.stderr.write(`[done] ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+      if (v.timings) {
+        const sum = (k: 'normalize' | 'validate') => Math.round(res.reports.reduce((n, r) => n + r.timings[k], 0));
+        const timings = {
+          reports: res.reports.length,
+          pages: res.reports.reduce((n, r) => n + r.pages, 0),
+          workers: pool.size,
+          wall_ms: Math.round(performance.now() - started),
+          extract_ms: Math.round(pool.stats().busyMs),
+          normalize_ms: sum('normalize'),
+          validate_ms: sum('validate'),
+          publish_ms: Math.round(res.timings.publish),
+        };
+        process.stderr.write(`[timings] ${JSON.stringify(timings)}\n`);
+      }
       process.stdout.write(`${res.published.releaseDir}\n`);
       return res.failures.length ? 3 : 0;
     } catch (err) {

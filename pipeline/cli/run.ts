@@ -55,6 +55,7 @@ export const NOTABLE_KEPT = 20;
 
 export interface ReportOutcome {
   file: string;
+  pages: number;
   meta: NormalizedReport['meta'];
   summary: ValidationSummary;
   timings: Record<'extract' | 'normalize' | 'validate', number>;
@@ -189,6 +190,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
         const notable = report.findings.filter((f) => f.severity !== 'info');
         outcomes.push({
           file: job.file,
+          pages: ex.pageCount,
           meta: report.meta,
           summary,
           timings: { extract: tExtract, normalize: tNormalize, validate: tValidate },

@@ -57,10 +57,14 @@ export interface ExtractPool {
   readonly limits: Readonly<ExtractLimits>;
   /** Process ids of the running workers (diagnostics and tests). */
   pids(): number[];
+  /** Documents read so far, and the time workers spent on them (from sending a document to its answer), in ms. */
+  stats(): { documents: number; busyMs: number };
 }
 
 interface Task {
   id: number;
+  /** When the task was sent to a worker (performance.now()). */
+  sentAt?: number;
   file: string;
   data: Uint8Array;
   resolve: (r: ExtractedReport) => void;
@@ -125,6 +129,8 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
   const queue: Task[] = [];
   let nextId = 1;
   let closed = false;
+  let documents = 0;
+  let busyMs = 0;
 
   const stopTimers = (w: Worker) => {
     if (w.timer) clearTimeout(w.timer);
@@ -182,6 +188,8 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
       stopTimers(w);
       w.task = null;
       idle(w);
+      documents++;
+      busyMs += performance.now() - (task.sentAt ?? performance.now());
       if (msg.ok) task.resolve(msg.report);
       else {
         const { name, message, hint } = msg.error;
@@ -217,6 +225,7 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
 
   const start = (w: Worker, task: Task) => {
     w.task = task;
+    task.sentAt = performance.now();
     w.child.ref();
     w.child.channel?.ref();
     const req: WorkerRequest = { id: task.id, file: task.file, data: task.data, maxPages: limits.maxPages, maxBytes: limits.maxBytes };
@@ -265,6 +274,7 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
       await Promise.all(exits);
     },
     pids: () => workers.map((w) => w.child.pid).filter((p): p is number => p !== undefined),
+    stats: () => ({ documents, busyMs }),
   };
 }
 

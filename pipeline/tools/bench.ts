@@ -160,12 +160,13 @@ async function main() {
     }
     writeFileSync(join(raw, 'sources.json'), JSON.stringify({ reports }));
     /**
-     * One batch run of the real CLI in a child process: wall seconds, the largest
-     * single-process peak and the sum of the peaks of the CLI and its workers (MiB).
+     * One batch run of the real CLI in a child process: wall seconds, its per-stage
+     * timings (--timings), and peak resident memory (MiB) of the CLI process, of the
+     * largest extraction worker and of all of them together.
      */
     const batchRun = async (size: number, out: string, rawDir = raw) => {
       const t = performance.now();
-      const child = spawn(process.execPath, [CLI, 'run', '--raw', rawDir, '--out', out, '--quiet', '--workers', String(size)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'run', '--raw', rawDir, '--out', out, '--quiet', '--timings', '--workers', String(size)], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
       const seen = new Map<number, number>();
@@ -173,30 +174,38 @@ async function main() {
         if (!child.pid) return;
         for (const p of [child.pid, ...childrenOf(child.pid)]) seen.set(p, Math.max(seen.get(p) ?? 0, peakRssMb(p)));
       };
-      const watch = setInterval(sample, 200);
+      const watch = setInterval(sample, 100);
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       clearInterval(watch);
       if (code !== 0) throw new Error(`batch failed (exit ${code}): ${stderr.slice(-500)}`);
       const wall = (performance.now() - t) / 1000;
       rmSync(out, { recursive: true, force: true });
-      return { wall, largest: Math.max(...seen.values()), total: [...seen.values()].reduce((a, b) => a + b, 0) };
+      const m = /^\[timings\] (.*)$/mu.exec(stderr);
+      if (!m) throw new Error(`the CLI printed no timings: ${stderr.slice(-300)}`);
+      const timings = JSON.parse(m[1]!) as Record<'extract_ms' | 'normalize_ms' | 'validate_ms' | 'publish_ms' | 'pages', number>;
+      const workers = [...seen.entries()].filter(([p]) => p !== child.pid).map(([, v]) => v);
+      return { wall, timings, cli: seen.get(child.pid!) ?? 0, worker: Math.max(0, ...workers), total: [...seen.values()].reduce((a, b) => a + b, 0) };
     };
     const sizes = [...new Set([1, availableParallelism()])];
     const per: Record<number, number[]> = {};
+    let lastFull: Awaited<ReturnType<typeof batchRun>>[] = [];
     for (const size of sizes) {
       per[size] = [];
-      const largest: number[] = [];
-      const total: number[] = [];
-      for (let i = 0; i < BATCH_RUNS; i++) {
-        const r = await batchRun(size, join(tmp, `batch-${size}-${i}`));
-        per[size]!.push(r.wall);
-        largest.push(r.largest);
-        total.push(r.total);
-      }
+      const runs: Awaited<ReturnType<typeof batchRun>>[] = [];
+      for (let i = 0; i < BATCH_RUNS; i++) runs.push(await batchRun(size, join(tmp, `batch-${size}-${i}`)));
+      per[size] = runs.map((r) => r.wall);
+      lastFull = runs;
+      const pick = (f: (r: (typeof runs)[number]) => number) => runs.map(f);
       line(`${size} worker(s): wall`, fmt(per[size]!, 's'));
       line(`${size} worker(s): reports per second`, `${(BATCH / median(per[size]!)).toFixed(1)} (${(batchPages / median(per[size]!)).toFixed(0)} pages/s)`);
-      line(`${size} worker(s): peak memory, largest process`, fmt(largest, 'MiB', 0));
-      line(`${size} worker(s): peak memory, all processes`, fmt(total, 'MiB', 0));
+      line(`${size} worker(s): extract (worker time, all files)`, fmt(pick((r) => r.timings.extract_ms / 1000), 's'));
+      line(`${size} worker(s): extract, pages per second per core`, `${(batchPages / (median(pick((r) => r.timings.extract_ms)) / 1000)).toFixed(1)}`);
+      line(`${size} worker(s): normalize (all files)`, fmt(pick((r) => r.timings.normalize_ms), 'ms', 0));
+      line(`${size} worker(s): validate (all files)`, fmt(pick((r) => r.timings.validate_ms), 'ms', 0));
+      line(`${size} worker(s): publish`, fmt(pick((r) => r.timings.publish_ms), 'ms', 0));
+      line(`${size} worker(s): peak memory, CLI process`, fmt(pick((r) => r.cli), 'MiB', 0));
+      line(`${size} worker(s): peak memory, largest worker`, fmt(pick((r) => r.worker), 'MiB', 0));
+      line(`${size} worker(s): peak memory, all processes`, fmt(pick((r) => r.total), 'MiB', 0));
     }
     if (sizes.length > 1) line(`scaling, ${sizes.at(-1)} workers vs 1`, `${(median(per[1]!) / median(per[sizes.at(-1)!]!)).toFixed(2)}×`);
     // Memory must stay flat as the batch grows: the same run on a quarter of the batch.
@@ -206,8 +215,12 @@ async function main() {
     copyFileSync(join(raw, 'indicators.json'), join(rawQ, 'indicators.json'));
     for (const r of reports.slice(0, quarter)) copyFileSync(join(raw, r.file), join(rawQ, r.file));
     writeFileSync(join(rawQ, 'sources.json'), JSON.stringify({ reports: reports.slice(0, quarter) }));
-    const q = await batchRun(sizes.at(-1)!, join(tmp, 'batch-quarter'), rawQ);
-    line(`${quarter} reports instead of ${BATCH}: peak, largest / all`, `${q.largest.toFixed(0)} / ${q.total.toFixed(0)} MiB`);
+    const q: Awaited<ReturnType<typeof batchRun>>[] = [];
+    for (let i = 0; i < BATCH_RUNS; i++) q.push(await batchRun(sizes.at(-1)!, join(tmp, `batch-quarter-${i}`), rawQ));
+    const mem = (rs: typeof q) => `${median(rs.map((r) => r.cli)).toFixed(0)} / ${median(rs.map((r) => r.worker)).toFixed(0)} / ${median(rs.map((r) => r.total)).toFixed(0)} MiB`;
+    line('peak memory, CLI / largest worker / all:', '');
+    line(`  ${quarter} reports`, mem(q));
+    line(`  ${BATCH} reports`, mem(lastFull));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
