@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
+import { withoutCanvas } from './no-canvas.js';
 import { normalizeText } from './text.js';
 
 export interface TextRun {
@@ -111,7 +112,7 @@ let loading: Promise<PdfJs> | null = null;
 export function pdfjs(): Promise<PdfJs> {
   loading ??= (async () => {
     const nativePush = Array.prototype.push;
-    const lib = await import('pdfjs-dist/legacy/build/pdf.mjs');
+    const lib = await withoutCanvas(() => import('pdfjs-dist/legacy/build/pdf.mjs'));
     // Run pdf.js's worker code in this thread (the process is already a worker of the pool).
     (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker = await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
     // The legacy build replaces Array.prototype.push with a core-js polyfill that only
