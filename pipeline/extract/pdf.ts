@@ -58,6 +58,16 @@ const require = createRequire(import.meta.url);
 const PDFJS_DIR = dirname(require.resolve('pdfjs-dist/package.json'));
 
 /**
+ * The one part of a DOM document pdf.js's FontLoader touches when the Font Loading
+ * API is absent: a <style> element whose sheet takes @font-face rules. Node counts
+ * as loading fonts synchronously, so once the rule is "inserted" the font is ready.
+ */
+const FONT_RULE_SINK = {
+  createElement: () => ({ sheet: { cssRules: { length: 0 }, insertRule: () => 0 }, remove: () => undefined }),
+  documentElement: { getElementsByTagName: () => [{ append: () => undefined }] },
+};
+
+/**
  * Options for reading untrusted PDFs: bytes only, no eval, no XFA, local CMaps
  * and fonts, and no image decoding (maxImageSize 0: only text and ruling lines
  * are read, and image decoders are where decompression bombs and most decoder
@@ -73,6 +83,11 @@ export function loadOptions(data: Uint8Array) {
     // there is no FontFace API, so no font is handed to a renderer either. This
     // cuts operator-list time about 2.5× on CJK reports.
     disableFontFace: false,
+    // Where the display side puts a font's @font-face rule. Node has no document, so
+    // without this pdf.js's font loading fails, asks its worker for the "font fallback",
+    // and the worker then compiles every glyph it meets into a path and posts each one
+    // over (a third of a CJK report's time). The rule is dropped: we never render.
+    ownerDocument: FONT_RULE_SINK,
     useSystemFonts: false,
     stopAtErrors: false,
     verbosity: 0,
@@ -83,11 +98,108 @@ export function loadOptions(data: Uint8Array) {
   };
 }
 
-export async function openPdf(data: Uint8Array): Promise<PDFDocumentProxy> {
+type PortListener = (event: { data: unknown }) => void;
+type Transfer = NonNullable<Parameters<typeof structuredClone>[1]>['transfer'];
+/** StreamKind.ENQUEUE in pdf.js's MessageHandler: a chunk of a streamed reply. */
+const STREAM_ENQUEUE = 4;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * The bulk chunks we read, copied shallowly: operator-list chunks (most of what crosses
+ * per page) and text-content chunks. The worker reuses their containers as soon as it has
+ * posted them (OperatorList.flush truncates fnArray/argsArray, getTextContent replaces
+ * items), so the containers are copied. Their elements are not: each is made for its chunk
+ * or is immutable once made (glyphs cached by the font, path buffers that pdf.js transfers
+ * and so never touches again), and the display side only reads them. Anything else: null.
+ */
+function shallowChunkCopy(msg: unknown): unknown {
+  if (!isRecord(msg) || msg.stream !== STREAM_ENQUEUE || !isRecord(msg.chunk)) return null;
+  const c = msg.chunk;
+  if (Array.isArray(c.fnArray) && Array.isArray(c.argsArray)) return { ...msg, chunk: { ...c, fnArray: c.fnArray.slice(), argsArray: c.argsArray.slice() } };
+  if (Array.isArray(c.items) && isRecord(c.styles)) return { ...msg, chunk: { ...c, items: c.items.slice() } };
+  return null;
+}
+
+/**
+ * The channel between pdf.js's display side and its worker code, both in this thread.
+ * Like pdf.js's own LoopbackPort it delivers each message on a microtask, structured-cloned;
+ * unlike it, operator-list and text chunks are not deep-cloned (see shallowChunkCopy):
+ * cloning them cost about a sixth of a CJK report's time, most of it in the glyph
+ * objects of text-drawing operators that we never look at.
+ */
+class InProcessPort {
+  readonly #listeners = new Map<PortListener, (() => void) | null>();
+
+  postMessage(msg: unknown, transfer?: Transfer | null): void {
+    const data = shallowChunkCopy(msg) ?? structuredClone(msg, transfer ? { transfer } : undefined);
+    void Promise.resolve().then(() => {
+      for (const listener of this.#listeners.keys()) listener.call(this, { data });
+    });
+  }
+
+  addEventListener(_type: 'message', listener: PortListener, options?: { signal?: AbortSignal } | null): void {
+    const signal = options?.signal;
+    if (signal?.aborted) return;
+    let off: (() => void) | null = null;
+    if (signal) {
+      const onAbort = () => this.removeEventListener(_type, listener);
+      signal.addEventListener('abort', onAbort);
+      off = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.#listeners.set(listener, off);
+  }
+
+  removeEventListener(_type: 'message', listener: PortListener): void {
+    this.#listeners.get(listener)?.();
+    this.#listeners.delete(listener);
+  }
+
+  terminate(): void {
+    for (const off of this.#listeners.values()) off?.();
+    this.#listeners.clear();
+  }
+}
+
+/** pdf.js's worker entry point (the worker module has no types of its own). */
+interface WorkerEntry {
+  initializeFromPort(port: InProcessPort): void;
+}
+let workerEntry: WorkerEntry | null = null;
+
+export interface OpenedPdf {
+  doc: PDFDocumentProxy;
+  /** Destroy the document and the worker side that served it. */
+  close(): Promise<void>;
+}
+
+/** Open a PDF with its own in-process pdf.js worker side, on an InProcessPort. */
+export async function openPdf(data: Uint8Array): Promise<OpenedPdf> {
+  const { getDocument, PDFWorker } = await pdfjs();
+  const port = new InProcessPort();
+  workerEntry!.initializeFromPort(port);
+  // verbosity here too: the worker side takes its log level from the PDFWorker, not getDocument.
+  const worker = new PDFWorker({ port: port as unknown as NonNullable<ConstructorParameters<typeof PDFWorker>[0]>['port'], verbosity: 0 });
+  const end = () => {
+    worker.destroy();
+    port.terminate();
+  };
+  const task = getDocument({ ...loadOptions(data), worker });
   try {
-    const { getDocument } = await pdfjs();
-    return await getDocument(loadOptions(data)).promise;
+    const doc = await task.promise;
+    return {
+      doc,
+      close: async () => {
+        try {
+          await doc.destroy();
+        } finally {
+          end();
+        }
+      },
+    };
   } catch (err) {
+    await task.destroy().catch(() => undefined);
+    end();
     const name = (err as { name?: string }).name ?? '';
     const msg = (err as Error).message ?? String(err);
     if (name === 'PasswordException') throw new PdfInputError('the PDF is encrypted with a password', 'ask the publisher for an unprotected copy');
@@ -113,8 +225,11 @@ export function pdfjs(): Promise<PdfJs> {
   loading ??= (async () => {
     const nativePush = Array.prototype.push;
     const lib = await withoutCanvas(() => import('pdfjs-dist/legacy/build/pdf.mjs'));
-    // Run pdf.js's worker code in this thread (the process is already a worker of the pool).
-    (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker = await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+    // Run pdf.js's worker code in this thread (the process is already a worker of the pool);
+    // openPdf connects each document to it through an InProcessPort.
+    const entry = (await import('pdfjs-dist/legacy/build/pdf.worker.mjs')).WorkerMessageHandler as Partial<WorkerEntry> | null;
+    if (typeof entry?.initializeFromPort !== 'function') throw new Error('pdf.js worker module without WorkerMessageHandler.initializeFromPort');
+    workerEntry = entry as WorkerEntry;
     // The legacy build replaces Array.prototype.push with a core-js polyfill that only
     // differs for array-likes longer than 2^32 - 1; it is several times slower than
     // V8's and pdf.js pushes millions of times per document. Put the native one back.
@@ -323,7 +438,7 @@ export async function readPage(doc: PDFDocumentProxy, pageNo: number, withRules 
 const PDFJS_ERRORS = new Set(['UnknownErrorException', 'InvalidPDFException', 'FormatError', 'ResponseException', 'PasswordException', 'AbortException']);
 
 export async function readDocument(data: Uint8Array, opts: { maxPages?: number } = {}): Promise<RawDocument> {
-  const doc = await openPdf(data);
+  const { doc, close } = await openPdf(data);
   try {
     const meta = await doc.getMetadata().catch(() => null);
     const infoRec = (meta?.info ?? {}) as Record<string, unknown>;
@@ -344,6 +459,6 @@ export async function readDocument(data: Uint8Array, opts: { maxPages?: number }
     }
     return { pageCount: count, pages, info: { title: str(infoRec.Title), producer: str(infoRec.Producer), creator: str(infoRec.Creator) } };
   } finally {
-    await doc.destroy();
+    await close();
   }
 }
