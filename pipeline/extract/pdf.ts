@@ -79,14 +79,13 @@ export function loadOptions(data: Uint8Array) {
     isEvalSupported: false,
     maxImageSize: 0,
     enableXfa: false,
-    // false: glyph outlines are not compiled into paths (we never render); in Node
-    // there is no FontFace API, so no font is handed to a renderer either. This
-    // cuts operator-list time about 2.5× on CJK reports.
+    // false, with ownerDocument below: glyph outlines are not compiled into paths (we
+    // never render). true compiles every glyph shown, about 2.5× the operator-list time.
     disableFontFace: false,
     // Where the display side puts a font's @font-face rule. Node has no document, so
     // without this pdf.js's font loading fails, asks its worker for the "font fallback",
     // and the worker then compiles every glyph it meets into a path and posts each one
-    // over (a third of a CJK report's time). The rule is dropped: we never render.
+    // over (12-25% of a CJK report's time). The rule is dropped: we never render.
     ownerDocument: FONT_RULE_SINK,
     useSystemFonts: false,
     stopAtErrors: false,
@@ -125,8 +124,8 @@ function shallowChunkCopy(msg: unknown): unknown {
  * The channel between pdf.js's display side and its worker code, both in this thread.
  * Like pdf.js's own LoopbackPort it delivers each message on a microtask, structured-cloned;
  * unlike it, operator-list and text chunks are not deep-cloned (see shallowChunkCopy):
- * cloning them cost about a sixth of a CJK report's time, most of it in the glyph
- * objects of text-drawing operators that we never look at.
+ * cloning them cost about a tenth of a report's time, most of it in the glyph objects
+ * of text-drawing operators that we never look at.
  */
 class InProcessPort {
   readonly #listeners = new Map<PortListener, (() => void) | null>();
