@@ -318,7 +318,8 @@ async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<Rule[]> 
         break;
       case OPS.paintFormXObjectBegin:
         stack.push(ctm);
-        if (Array.isArray(args[0])) ctm = multiply(ctm, args[0] as Matrix);
+        // The form's /Matrix (pdf.js 5 passes a Float32Array, older versions an array).
+        if (Array.isArray(args[0]) || ArrayBuffer.isView(args[0])) ctm = multiply(ctm, Array.from(args[0] as ArrayLike<number>) as Matrix);
         break;
       case OPS.paintFormXObjectEnd:
         ctm = stack.pop() ?? IDENTITY;
