@@ -46,6 +46,17 @@ function peakRssMb(pid: number): number {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in seconds (Linux /proc; 100 ticks per second). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Process ids whose parent is `pid` (Linux /proc). */
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
@@ -180,9 +191,13 @@ async function main() {
       let stderr = '';
       child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
       const seen = new Map<number, number>();
+      const cpu = new Map<number, number>();
       const sample = () => {
         if (!child.pid) return;
-        for (const p of [child.pid, ...childrenOf(child.pid)]) seen.set(p, Math.max(seen.get(p) ?? 0, peakRssMb(p)));
+        for (const p of [child.pid, ...childrenOf(child.pid)]) {
+          seen.set(p, Math.max(seen.get(p) ?? 0, peakRssMb(p)));
+          cpu.set(p, Math.max(cpu.get(p) ?? 0, cpuSeconds(p)));
+        }
       };
       const watch = setInterval(sample, 100);
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
@@ -194,7 +209,8 @@ async function main() {
       if (!m) throw new Error(`the CLI printed no timings: ${stderr.slice(-300)}`);
       const timings = JSON.parse(m[1]!) as Record<'extract_ms' | 'normalize_ms' | 'validate_ms' | 'publish_ms' | 'pages', number>;
       const workers = [...seen.entries()].filter(([p]) => p !== child.pid).map(([, v]) => v);
-      return { wall, timings, cli: seen.get(child.pid!) ?? 0, worker: Math.max(0, ...workers), total: [...seen.values()].reduce((a, b) => a + b, 0) };
+      const cpuAll = [...cpu.values()].reduce((a, b) => a + b, 0);
+      return { wall, timings, cli: seen.get(child.pid!) ?? 0, worker: Math.max(0, ...workers), total: [...seen.values()].reduce((a, b) => a + b, 0), cpuAll, cpuCli: cpu.get(child.pid!) ?? 0 };
     };
     const sizes = [...new Set([1, availableParallelism()])];
     const per: Record<number, number[]> = {};
@@ -213,6 +229,8 @@ async function main() {
       line(`${size} worker(s): normalize (all files)`, fmt(pick((r) => r.timings.normalize_ms), 'ms', 0));
       line(`${size} worker(s): validate (all files)`, fmt(pick((r) => r.timings.validate_ms), 'ms', 0));
       line(`${size} worker(s): publish`, fmt(pick((r) => r.timings.publish_ms), 'ms', 0));
+      line(`${size} worker(s): CPU time, all processes`, `${fmt(pick((r) => r.cpuAll), 's', 1)}; cores busy ${(median(pick((r) => r.cpuAll)) / median(per[size]!)).toFixed(2)}`);
+      line(`${size} worker(s): CPU time, CLI process`, fmt(pick((r) => r.cpuCli), 's', 1));
       line(`${size} worker(s): peak memory, CLI process`, fmt(pick((r) => r.cli), 'MiB', 0));
       line(`${size} worker(s): peak memory, largest worker`, fmt(pick((r) => r.worker), 'MiB', 0));
       line(`${size} worker(s): peak memory, all processes`, fmt(pick((r) => r.total), 'MiB', 0));
