@@ -7,6 +7,30 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readDocument } from '../pipeline/extract/pdf.js';
+
+/** A one-page PDF (600×800 pt) whose only content is a form XObject drawing two rules, placed with the form's /Matrix. */
+function formPdf(matrix: string): Uint8Array {
+  const form = '0 0 0 RG 1 w 10 700 m 200 700 l S 10 600 m 10 700 l S';
+  const page = 'q /Fm1 Do Q';
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800] /Resources << /XObject << /Fm1 5 0 R >> >> /Contents 4 0 R >>',
+    `<< /Length ${page.length} >>\nstream\n${page}\nendstream`,
+    `<< /Type /XObject /Subtype /Form /BBox [0 0 600 800] /Matrix [${matrix}] /Length ${form.length} >>\nstream\n${form}\nendstream`,
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return new Uint8Array(Buffer.from(out, 'latin1'));
+}
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -29,5 +53,17 @@ describe('extraction runtime', () => {
     expect(out.kpi).toBe(12);
     // Nothing else on stdout (pdf.js warns there when a polyfill is missing).
     expect(res.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it("places ruling lines drawn inside a form XObject by the form's /Matrix", async () => {
+    const plain = await readDocument(formPdf('1 0 0 1 0 0'));
+    const moved = await readDocument(formPdf('1 0 0 1 100 -50'));
+    const h = (d: typeof plain) => d.pages[0]!.rules.find((r) => r.dir === 'h')!;
+    const v = (d: typeof plain) => d.pages[0]!.rules.find((r) => r.dir === 'v')!;
+    expect(h(plain)).toMatchObject({ at: 100, from: 10, to: 200 });
+    expect(v(plain)).toMatchObject({ at: 10, from: 100, to: 200 });
+    // Shifted 100 pt right and 50 pt down the page (y grows downwards in our coordinates).
+    expect(h(moved)).toMatchObject({ at: 150, from: 110, to: 300 });
+    expect(v(moved)).toMatchObject({ at: 110, from: 150, to: 250 });
   });
 });
