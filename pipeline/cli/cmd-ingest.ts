@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { numberOption } from '../lib/options.js';
 import { DEFAULT_LIMITS, type FetchLimits } from '../ingest/index.js';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { runJob } from '../schedule/job.js';
@@ -38,11 +39,7 @@ export function parseFetchLimits(v: Partial<Record<keyof typeof fetchOptions, st
   for (const [flag, key, scale, integer, zero] of spec) {
     const s = v[flag];
     if (s === undefined) continue;
-    const n = Number(s);
-    if (!(Number.isFinite(n) && (zero ? n >= 0 : n > 0) && (!integer || Number.isInteger(n)))) {
-      throw new Error(`--${flag} must be a ${integer ? 'whole ' : ''}number ${zero ? '≥ 0' : '> 0'}, not "${s}"`);
-    }
-    out[key] = Math.round(n * scale);
+    out[key] = Math.round(numberOption(flag, s, { integer, exclusive: !zero }) * scale);
   }
   return out;
 }

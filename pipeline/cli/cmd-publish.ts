@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { numberOption } from '../lib/options.js';
 import { join, resolve } from 'node:path';
 import { DEFAULT_OUT_DIR } from '../lib/paths.js';
 import { CkanClient, CkanError, pushRelease } from '../publish/ckan-client.js';
@@ -30,10 +31,7 @@ Environment:
 Exit 0 when the package and every resource were written, 1 with CKAN's error otherwise, 2 on usage errors.`;
 
 function positiveNumber(raw: string | undefined, name: string, fallback: number, integer: boolean): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new Error(`--${name} must be a ${integer ? 'whole ' : ''}number ≥ 0, not "${raw}"`);
-  return n;
+  return raw === undefined ? fallback : numberOption(name, raw, { integer });
 }
 
 export const publishCommand: Command = {

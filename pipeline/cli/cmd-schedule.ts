@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { numberOption } from '../lib/options.js';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { DEFAULT_LOCK_MAX_AGE_MS } from '../schedule/lock.js';
 import { CronError, createScheduler, DEFAULT_CRON, DEFAULT_TIMEZONE, type Scheduler } from '../schedule/index.js';
@@ -65,8 +66,11 @@ export const scheduleCommand: Command = {
     const v = args.values;
     const seconds = (name: string, s: string | undefined, integer = false): number | undefined | Error => {
       if (s === undefined) return undefined;
-      const n = Number(s);
-      return Number.isFinite(n) && n >= 0 && (!integer || Number.isInteger(n)) ? n : new Error(`--${name} must be a ${integer ? 'whole ' : ''}number ≥ 0, not "${s}"`);
+      try {
+        return numberOption(name, s, { integer });
+      } catch (err) {
+        return err as Error;
+      }
     };
     const retryDelay = seconds('retry-delay', v['retry-delay']);
     const maxRetries = seconds('max-retries', v['max-retries'], true);

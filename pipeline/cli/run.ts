@@ -5,14 +5,15 @@
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { extractReport, PdfInputError, sha256, type ExtractedReport } from '../extract/index.js';
+import { extractReport, PdfInputError, type ExtractedReport } from '../extract/index.js';
+import { sha256Hex } from '../lib/hash.js';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../extract/pool.js';
 import { InputError, loadIndicators, loadSources } from '../lib/registry.js';
 import { Spill } from '../lib/spill.js';
 import type { Finding, SourceReport } from '../lib/records.gen.js';
 import { applyCorrections, loadCorrections, unusedCorrectionFindings, type Correction } from '../normalize/corrections.js';
 import { normalizeReport, ReportStructureError, type NormalizedReport } from '../normalize/index.js';
-import { publish, type PublishResult, type SourceInfo } from '../publish/index.js';
+import { publish, type PublishReport, type PublishResult, type SourceInfo } from '../publish/index.js';
 import { validateReport, type ValidationSummary } from '../validate/index.js';
 
 export type Stage = 'sources' | 'extract' | 'normalize' | 'validate' | 'publish';
@@ -122,8 +123,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
 
   const outcomes: ReportOutcome[] = [];
   const failures: FileFailure[] = [];
-  const sources: SourceInfo[] = [];
-  const records: Array<() => NormalizedReport> = [];
+  /** What publish gets: each report's source, and its records (read back from the spill). */
+  const toPublish: PublishReport[] = [];
   const spill = opts.keepRecords ? null : new Spill<NormalizedReport>();
   try {
     // Extractions run ahead of the results in a sliding window (a pool runs them in
@@ -144,7 +145,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           throw new PdfInputError(`the file is ${(size / 2 ** 20).toFixed(1)} MiB, larger than the limit of ${(maxBytes / 2 ** 20).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
         }
         const data = new Uint8Array(readFileSync(job.path));
-        const digest = sha256(data);
+        const digest = sha256Hex(data);
         if (!explicit && job.registry && digest !== job.registry.sha256) {
           throw new InputError(job.path, `sha256 ${digest} does not match the registry (${job.registry.sha256})`, 'the file changed since it was registered: check it and update raw/sources.json, or restore the original');
         }
@@ -199,8 +200,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           notable: notable.slice(0, NOTABLE_KEPT),
           ...(spill ? {} : { report }),
         });
-        records.push(spill ? spill.put(report) : () => report);
-        sources.push({
+        const source: SourceInfo = {
           file: job.file,
           sha256: digest,
           title: reg?.title ?? ex.info.title,
@@ -209,7 +209,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           municipality_name: name,
           report_fiscal_year: report.meta.report_fiscal_year,
           ...(reg?.synthetic ? { synthetic: true } : {}),
-        });
+        };
+        toPublish.push({ source, report: spill ? spill.put(report) : report });
       } catch (err) {
         const f = describeError(job.path, err);
         failures.push(f);
@@ -243,7 +244,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       source_page: null,
     })));
     const t = performance.now();
-    const published = publish(opts.outDir, { reports: records.map((report, i) => ({ report, source: sources[i]! })), extraFindings, sjis: opts.sjis, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
+    const published = publish(opts.outDir, { reports: toPublish, extraFindings, sjis: opts.sjis, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
     const tPublish = performance.now() - t;
     log('publish', `${published.created ? 'new release' : 'unchanged, release'} ${published.releaseId} in ${opts.outDir} (${Object.entries(published.rowCounts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     return { published, reports: outcomes, failures, timings: { publish: tPublish } };

@@ -2,7 +2,7 @@
  * Stage 1 — extract: a report PDF → positioned text, tables and text sections.
  * The result is plain data (structured-clone safe) so it can cross a worker boundary.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../lib/hash.js';
 import { layoutPage, midY, type Chunk, type PageLayout } from './layout.js';
 import { PdfInputError, readDocument } from './pdf.js';
 import { readSections, type GoalText, type TextEntry } from './sections.js';
@@ -57,10 +57,6 @@ function rank(values: string[]): string[] {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([v]) => v);
-}
-
-export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Analyse already-read pages (exposed for tests and for the worker). */
@@ -119,7 +115,7 @@ export function analyse(layouts: PageLayout[], file: string, data: Uint8Array, p
   const names = [...text.matchAll(/([\u4E00-\u9FFF]{1,4}[市町村])(?=[のでにはをがと、。まち])/gu)].map((m) => m[1]!);
   return {
     file,
-    sha256: sha256(data),
+    sha256: sha256Hex(data),
     bytes: data.byteLength,
     pageCount,
     info,

@@ -20,6 +20,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberOption } from '../lib/options.js';
 import { ROOT } from '../lib/paths.js';
 import { PdfInputError, type ExtractedReport } from './index.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
@@ -289,13 +290,7 @@ export interface LimitArgs {
 
 /** Pool size and limits from command-line values; throws an Error whose message is the usage problem. */
 export function poolOptionsFromArgs(a: LimitArgs): PoolOptions & { limits: Partial<ExtractLimits> } {
-  const num = (flag: string, raw: string, min: number, integer: boolean): number => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new Error(`--${flag} must be ${integer ? 'a whole number' : 'a number'} of at least ${min}, not "${raw}"`);
-    }
-    return n;
-  };
+  const num = (flag: string, raw: string, min: number, integer: boolean) => numberOption(flag, raw, { min, integer });
   const limits: Partial<ExtractLimits> = {};
   const out: PoolOptions & { limits: Partial<ExtractLimits> } = { limits };
   if (a.workers !== undefined) out.size = num('workers', a.workers, 1, true);

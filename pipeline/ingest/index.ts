@@ -18,7 +18,7 @@
  * The caller holds the run lock (pipeline/schedule/lock.ts); nothing here is safe to run
  * twice at once on the same raw/.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../lib/hash.js';
 import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { fsyncDir } from '../lib/durable.js';
 import { join } from 'node:path';
@@ -85,7 +85,7 @@ const DEFAULT_LINK_PATTERN = /\.pdf(?:$|[?#])/i;
 const isoNow = (now: () => Date) => now().toISOString();
 
 export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  return sha256Hex(readFileSync(path));
 }
 
 

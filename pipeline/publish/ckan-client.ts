@@ -10,7 +10,7 @@
  * create whose reply was lost becomes a patch instead of a duplicate. Errors name
  * the action and CKAN's own message.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../lib/hash.js';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CkanPackage, CkanResource } from './ckan.js';
@@ -165,8 +165,6 @@ export interface PushReport {
   extraResources: string[];
 }
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
 /** ckan-package.json of a release, with every resource file checked against manifest.json. */
 export function loadReleaseForCkan(releaseDir: string): { dir: string; pkg: CkanPackage; files: Map<string, Buffer> } {
   const dir = realpathSync(releaseDir);
@@ -180,7 +178,7 @@ export function loadReleaseForCkan(releaseDir: string): { dir: string; pkg: Ckan
     const p = join(dir, r.name);
     if (!existsSync(p)) throw new Error(`${p} is listed in ckan-package.json but missing`);
     const data = readFileSync(p);
-    const digest = sha256(data);
+    const digest = sha256Hex(data);
     if (expected.get(r.name) !== digest || r.hash !== digest) throw new Error(`${p} does not match its sha256 in manifest.json / ckan-package.json: the release folder was changed after publishing`);
     files.set(r.name, data);
   }

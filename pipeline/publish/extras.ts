@@ -9,9 +9,7 @@ import { catalogFiles, type CatalogMeta } from './catalog.js';
 import { buildDcat } from './dcat.js';
 import { dictionaryCsv, dictionaryEntries } from './dictionary.js';
 import type { PageParts } from './page.js';
-import type { HashedFile, WrittenFile } from './stream.js';
-
-const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 2)}\n`, 'utf8');
+import { jsonBytes, type HashedFile, type WrittenFile } from './stream.js';
 
 /** Files written by writeRelease (after the catalog files) that the page links to. */
 export const HISTORY_FILES = [
@@ -34,8 +32,8 @@ export function writeCatalogFiles(
   const dictionary = dictionaryEntries(args.datasets);
   sink.put('data-dictionary.csv', dictionaryCsv(dictionary));
   const dist = catalogFiles(sink.written, args.datasets);
-  sink.put('dcat.jsonld', json(buildDcat(args.meta, dist)));
-  sink.put('ckan-package.json', json(buildCkanPackage(args.meta, dist)));
+  sink.put('dcat.jsonld', jsonBytes(buildDcat(args.meta, dist)));
+  sink.put('ckan-package.json', jsonBytes(buildCkanPackage(args.meta, dist)));
   const otherFiles = [
     { path: 'dcat.jsonld', ja: 'カタログ記述 (DCAT 3, JSON-LD)', en: 'Catalog description (DCAT 3, JSON-LD)' },
     { path: 'ckan-package.json', ja: 'CKAN 登録用データ (package_create)', en: 'CKAN package_create payload' },

@@ -10,7 +10,8 @@
  * only then does `latest` move, so a crash at any moment leaves the previous
  * release complete and `latest` pointing at a whole release.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../lib/hash.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { fsyncDir, processAlive } from '../lib/durable.js';
 import { dirname, join } from 'node:path';
@@ -26,7 +27,7 @@ import { writeCatalogFiles, type ReleaseSink } from './extras.js';
 import { PageParts } from './page.js';
 import { PreviousRelease } from './previous.js';
 import { cp932Findings, type Tables } from './sjis.js';
-import { CsvWriter, HashedFile, JsonArrayWriter, type WrittenFile } from './stream.js';
+import { CsvWriter, HashedFile, JsonArrayWriter, jsonBytes, type WrittenFile } from './stream.js';
 import { csvColumns, tableSchema } from './tableschema.js';
 
 export { toCsv, neutraliseCell } from './csv.js';
@@ -89,8 +90,6 @@ export function sortRows<D extends DatasetName>(dataset: D, rows: Array<DatasetR
 }
 
 
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 2)}\n`, 'utf8');
 
 function describe(dataset: DatasetName) {
   const doc = schemaDoc(DATASET_SCHEMAS[dataset]);
@@ -198,9 +197,12 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
   mkdirSync(releases, { recursive: true });
   const baseUrl = input.baseUrl ? normaliseBaseUrl(input.baseUrl) : null;
   const publication: PublicationOptions = { sjis: input.sjis === true, base_url: baseUrl };
-  const sources = input.reports
-    .map((r) => r.source)
-    .sort((a, b) => cmp(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || cmp(a.file, b.file));
+  // Reports in publishing order: municipality, report year, file.
+  const reports = [...input.reports].sort((x, y) => {
+    const a = x.source, b = y.source;
+    return cmp(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || cmp(a.file, b.file);
+  });
+  const sources = reports.map((r) => r.source);
   const first = input.reports[0]?.source;
   const fallback = { municipality_code: first?.municipality_code ?? '', report_fiscal_year: first?.report_fiscal_year ?? 0 };
   const names = new Map<string, string>();
@@ -212,9 +214,7 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
     if (!g) groups.set(code, (g = { code, reports: [], extra: [] }));
     return g;
   };
-  for (const r of [...input.reports].sort((a, b) => cmp(a.source.municipality_code, b.source.municipality_code) || a.source.report_fiscal_year - b.source.report_fiscal_year || cmp(a.source.file, b.source.file))) {
-    group(r.source.municipality_code).reports.push(r);
-  }
+  for (const r of reports) group(r.source.municipality_code).reports.push(r);
   for (const f of input.extraFindings ?? []) group(f.municipality_code ?? '').extra.push(f);
 
   const prevId = latestRelease(outDir);
@@ -253,8 +253,8 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
     }
     for (const w of writers) w.json.end();
     sink.closeAll();
-    const contentHash = sha(DATASETS.flatMap((ds) => [`${ds}.csv`, `${ds}.json`]).map((n) => `${n}:${sink.written.get(n)!.sha256}`).join('\n'));
-    const suffix = (publication.sjis || baseUrl ? sha(`${contentHash}\n${JSON.stringify(publication)}`) : contentHash).slice(0, 12);
+    const contentHash = sha256Hex(DATASETS.flatMap((ds) => [`${ds}.csv`, `${ds}.json`]).map((n) => `${n}:${sink.written.get(n)!.sha256}`).join('\n'));
+    const suffix = (publication.sjis || baseUrl ? sha256Hex(`${contentHash}\n${JSON.stringify(publication)}`) : contentHash).slice(0, 12);
     const existing = readdirSync(releases).find((n) => n.endsWith(`-${suffix}`) && !n.startsWith('.'));
     id = existing ?? `${releaseDate(now)}-${suffix}`;
     if (existing) {
@@ -295,18 +295,18 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
         }),
       };
       assertValidDataPackage(descriptor);
-      sink.put('datapackage.json', json(descriptor));
+      sink.put('datapackage.json', jsonBytes(descriptor));
       writeCatalogFiles(sink, { meta: catalogMeta(dataYears, sources, contentHash, baseUrl), datasets: DATASETS, rowCounts, page });
       const changelog = changes.finish({ release: id, created: now, contentHash, publication });
       sink.put('CHANGELOG.md', Buffer.from(changelogMarkdown(changelog), 'utf8'));
-      sink.put('changelog.json', json(changelog));
+      sink.put('changelog.json', jsonBytes(changelog));
       const manifest = {
         content_hash: contentHash,
         files: [...sink.written.entries()]
           .sort(([a], [b]) => cmp(a, b))
           .map(([path, w]) => ({ path, bytes: w.bytes, sha256: w.sha256 })),
       };
-      sink.put('manifest.json', json(manifest));
+      sink.put('manifest.json', jsonBytes(manifest));
       for (const d of sink.dirs) fsyncDir(d);
       fsyncDir(tmp);
       renameSync(tmp, join(releases, id));

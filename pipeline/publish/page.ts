@@ -165,15 +165,16 @@ export class PageParts {
     }
   }
 
-  /** Copy a part file into the page. */
+  private readonly copyBuffer = Buffer.allocUnsafe(1 << 20);
+
+  /** Copy a part file into the page (HashedFile.write is done with the bytes when it returns). */
   private copy(part: string, out: HashedFile): void {
     const fd = this.fds.get(part);
     if (fd === undefined) return;
-    const buf = Buffer.allocUnsafe(1 << 20);
     for (let pos = 0; ; ) {
-      const n = readSync(fd, buf, 0, buf.byteLength, pos);
+      const n = readSync(fd, this.copyBuffer, 0, this.copyBuffer.byteLength, pos);
       if (n === 0) break;
-      out.write(Buffer.from(buf.subarray(0, n)));
+      out.write(this.copyBuffer.subarray(0, n));
       pos += n;
     }
   }

@@ -16,6 +16,9 @@ export interface WrittenFile {
 
 const BLOCK = 64 * 1024;
 
+/** A small JSON file of the release: two-space indented, with a final line break. */
+export const jsonBytes = (v: unknown): Buffer => Buffer.from(`${JSON.stringify(v, null, 2)}\n`, 'utf8');
+
 /** A new file (it must not exist), written through a buffer; `close` flushes it to disk and returns its size and hash. */
 export class HashedFile {
   private readonly fd: number;
