@@ -6,7 +6,7 @@ import { sha256Hex } from '../lib/hash.js';
 import { layoutPage, midY, type Chunk, type PageLayout } from './layout.js';
 import { PdfInputError, readDocument } from './pdf.js';
 import { readSections, type GoalText, type TextEntry } from './sections.js';
-import { readKpiTables, readNumericTables, type ExtractedKpiTable, type ExtractedNumericTable, type Region } from './tables.js';
+import { readTables, type ExtractedKpiTable, type ExtractedNumericTable, type Region } from './tables.js';
 
 export { PdfInputError } from './pdf.js';
 export type { ExtractedKpiTable, ExtractedNumericTable, NumericTableRow, KpiTableRow } from './tables.js';
@@ -65,8 +65,7 @@ export function analyse(layouts: PageLayout[], file: string, data: Uint8Array, p
   if (chars < 20) {
     throw new PdfInputError('the PDF has no text layer (it looks scanned or made of images)', 'ask for a text PDF, or run OCR first and check every number by hand');
   }
-  const numeric = readNumericTables(layouts);
-  const kpi = readKpiTables(layouts);
+  const { numeric, kpi } = readTables(layouts);
   if (numeric.length === 0) {
     throw new PdfInputError('no numeric-target table (数値目標 | 年度 | 目標値 | 実績値) was found', 'is this a 地方創生総合戦略 progress report? check the file and the registry entry');
   }

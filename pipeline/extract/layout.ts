@@ -3,7 +3,9 @@
  * baseline, so words pdf.js split mid-word are whole again) → lines, and the
  * page's column structure for reading order.
  */
+import { pageEdges, type Edge } from './edges.js';
 import type { RawPage, Rule, TextRun } from './pdf.js';
+import { pageWords, type Word } from './words.js';
 import { isCjk } from './text.js';
 
 export interface Box {
@@ -37,6 +39,10 @@ export interface PageLayout {
   rules: Rule[];
   /** x coordinates splitting the page into reading columns (empty for one column). */
   gutters: number[];
+  /** Text runs split at white space: the atoms of table reading. */
+  words: Word[];
+  /** Cell-boundary edges: rules and the sides of filled rectangles. */
+  edges: Edge[];
 }
 
 export const midY = (b: Box) => (b.top + b.bottom) / 2;
@@ -229,5 +235,7 @@ export function layoutPage(raw: RawPage): PageLayout {
   const chunks = buildChunks(raw.runs, raw.page, rules);
   const gutters = findGutters(chunks, raw.width).filter((g) => !crossedByTableHeader(chunks, g));
   const lines = buildLines(chunks, gutters, raw.page);
-  return { page: raw.page, width: raw.width, height: raw.height, chunks, lines, rules, gutters };
+  const words = pageWords(raw.runs, raw.page);
+  const edges = pageEdges(raw.rules, raw.fills ?? [], raw.width, raw.height);
+  return { page: raw.page, width: raw.width, height: raw.height, chunks, lines, rules, gutters, words, edges };
 }

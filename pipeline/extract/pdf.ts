@@ -30,12 +30,21 @@ export interface Rule {
   to: number;
 }
 
+/** A filled (non-white) rectangle thicker than a rule: a cell fill, a row band, a header fill. */
+export interface Fill {
+  x0: number;
+  x1: number;
+  top: number;
+  bottom: number;
+}
+
 export interface RawPage {
   page: number;
   width: number;
   height: number;
   runs: TextRun[];
   rules: Rule[];
+  fills: Fill[];
 }
 
 export interface RawDocument {
@@ -269,13 +278,14 @@ function isWhite(color: string | null): boolean {
 }
 
 /** Extract ruling lines from a page's operator list. */
-async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<Rule[]> {
+async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<{ rules: Rule[]; fills: Fill[] }> {
   const { OPS } = await pdfjs();
   const PAINT_STROKE = new Set<number>([OPS.stroke, OPS.closeStroke]);
   const PAINT_FILL = new Set<number>([OPS.fill, OPS.eoFill]);
   const PAINT_BOTH = new Set<number>([OPS.fillStroke, OPS.eoFillStroke, OPS.closeFillStroke, OPS.closeEOFillStroke]);
   const ops = await page.getOperatorList({ intent: 'display', annotationMode: 0 });
   const rules: Rule[] = [];
+  const fills: Fill[] = [];
   let ctm: Matrix = IDENTITY;
   const stack: Matrix[] = [];
   let fill: string | null = null;
@@ -299,6 +309,7 @@ async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<Rule[]> 
     const w = x1 - x0, h = y1 - y0;
     if (h <= MAX_RULE_THICKNESS && w >= MIN_RULE_LENGTH) rules.push({ dir: 'h', at: (y0 + y1) / 2, from: x0, to: x1 });
     else if (w <= MAX_RULE_THICKNESS && h >= MIN_RULE_LENGTH) rules.push({ dir: 'v', at: (x0 + x1) / 2, from: y0, to: y1 });
+    else if (w > MAX_RULE_THICKNESS && h > MAX_RULE_THICKNESS) fills.push({ x0, x1, top: y0, bottom: y1 });
   };
 
   for (let i = 0; i < ops.fnArray.length; i++) {
@@ -388,7 +399,7 @@ async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<Rule[]> 
         break;
     }
   }
-  return rules;
+  return { rules, fills };
 }
 
 /** Read one page: text runs (normalised) and ruling lines. */
@@ -435,8 +446,8 @@ export async function readPage(doc: PDFDocumentProxy, pageNo: number, withRules 
       font: item.fontName,
     });
   }
-  const rules = withRules ? await readRules(page, vt) : [];
-  const result: RawPage = { page: pageNo, width: vp.width, height: vp.height, runs, rules };
+  const { rules, fills } = withRules ? await readRules(page, vt) : { rules: [], fills: [] };
+  const result: RawPage = { page: pageNo, width: vp.width, height: vp.height, runs, rules, fills };
   page.cleanup();
   return result;
 }

@@ -195,7 +195,7 @@ export function normalizeReport(ex: ExtractedReport, meta: ReportMeta, registry:
       const count = /^\d+$/u.test(r.kpiCount.trim()) ? Number(r.kpiCount.trim()) : null;
       const sum = (pairs: Array<[string, number]>, sym: string) => pairs.filter((p) => p[0] === sym).reduce((s, p) => s + p[1], 0);
       const doubts: string[] = [];
-      if (count === null) doubts.push(`KPI count "${r.kpiCount}" is not a number`);
+      for (const n of r.notes) doubts.push(`table structure: ${n}`);
       const rec: KPISummary = {
         record_key: `${code}/${reportYear}/kpi/${r.policyDirectionNo}`,
         ...base,

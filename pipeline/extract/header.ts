@@ -1,0 +1,228 @@
+/**
+ * Stage 3a — where a table starts: header bands. A header band is the line
+ * holding the vocabulary's key word (実績, KPI) grown by the wrapped or stacked
+ * header lines just above and below it, and its header cells: words of one
+ * line joined into phrases, phrases of stacked lines joined when they overlap,
+ * and a cell spanning two or more cells below it (H28年度の進捗状況 over
+ * ○ △ × -) kept as their parent. The leaves, left to right, are the columns.
+ */
+import type { Edge } from './edges.js';
+import { TABLE_SETTINGS } from './settings.js';
+import { leadingCircled } from './text.js';
+import { isStopLine } from './vocabulary.js';
+import { bbox, cx, cy, lineText, toLines, type Word } from './words.js';
+
+export const YEAR_LABEL_RE = /^(?:H|平成)\s*(\d{1,2}|元)(?:年度?)?$|^(?:R|令和)\s*(\d{1,2}|元)(?:年度?)?$|^(20\d{2})(?:年度?)?$/u;
+/** A year label at the start of a text (the label may be followed by more text in the same cell). */
+export const YEAR_LABEL_START_RE = /^(?:(?:H|平成)\s*(?:\d{1,2}|元)|(?:R|令和)\s*(?:\d{1,2}|元)|20\d{2})(?:年度|年)?/u;
+
+export function isYearLabel(text: string): boolean {
+  return YEAR_LABEL_RE.test(text.replace(/\s+/gu, ''));
+}
+
+/** Western fiscal year of a label (H27 → 2015, 令和元年度 → 2019, 2015年度 → 2015), NaN if it is none. */
+export function yearNumber(label: string): number {
+  const m = YEAR_LABEL_RE.exec(label.replace(/\s+/gu, ''));
+  if (!m) return NaN;
+  if (m[3] !== undefined) return Number(m[3]);
+  const heisei = m[1] !== undefined;
+  const n = (heisei ? m[1] : m[2]) === '元' ? 1 : Number(heisei ? m[1] : m[2]);
+  return heisei ? 1988 + n : 2018 + n;
+}
+
+export interface HeaderCell {
+  text: string;
+  x0: number;
+  x1: number;
+  top: number;
+  bottom: number;
+  /** The spanning cell above this one, if any. */
+  parent: HeaderCell | null;
+}
+
+export interface HeaderBand {
+  page: number;
+  top: number;
+  bottom: number;
+  /** Horizontal extent of the reading column the table sits in. */
+  colLeft: number;
+  colRight: number;
+  words: Word[];
+  /** Leaf cells, left to right. */
+  leaves: HeaderCell[];
+  /** All header text, cells joined by |, for vocabulary checks. */
+  text: string;
+}
+
+const HEADER_WORD = /目標|基準|実績|年度|進捗|評価|見込|KPI|施策|方向|達成|指標|項目/u;
+
+/** Texts of the tight phrases of a line (words less than ⅓ em apart: one cell's text drawn in pieces). */
+function tightPhrases(line: Word[]): string[] {
+  const out: string[] = [];
+  let prev: Word | null = null;
+  for (const w of line) {
+    if (prev && w.x0 - prev.x1 < w.size * 0.34) out[out.length - 1] += w.text;
+    else out.push(w.text);
+    prev = w;
+  }
+  return out;
+}
+
+/** A line that is a data row rather than header: a circled number, or one year label beside other cells. */
+function isDataLine(line: Word[]): boolean {
+  if (line.some((w) => leadingCircled(w.text) !== null)) return true;
+  const ps = tightPhrases(line);
+  const years = ps.filter(isYearLabel).length;
+  const others = ps.filter((t) => !isYearLabel(t) && !HEADER_WORD.test(t)).length;
+  return years === 1 && others > 0;
+}
+
+/** A line that can belong to a header band: short labels, no values, no prose. */
+function isHeaderLike(line: Word[]): boolean {
+  const text = lineText(line);
+  if (isStopLine(text) || isDataLine(line)) return false;
+  if (line.some((w) => w.x1 - w.x0 > w.size * TABLE_SETTINGS.headerMaxWordEm)) return false;
+  return tightPhrases(line).every((t) => !/\d/u.test(t) || YEAR_LABEL_START_RE.test(t) || HEADER_WORD.test(t));
+}
+
+const overlaps = (a: { x0: number; x1: number }, b: { x0: number; x1: number }, slack = 0) => Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > -slack;
+
+/** Grow the key line into a band with the header-like lines stacked right above and below it. */
+function growBand(lines: Word[][], i: number): Word[][] {
+  const band = [lines[i]!];
+  const size = Math.max(...lines[i]!.map((w) => w.size));
+  const maxGap = size * TABLE_SETTINGS.headerLineGap;
+  const bandBox = () => bbox(band.flat());
+  // Down first: a wrapped cell's lower line gives the line above it something to stand over.
+  for (let j = i + 1, n = 0; j < lines.length && n < 3; j++, n++) {
+    const l = lines[j]!;
+    if (Math.min(...l.map((w) => w.top)) - bandBox().bottom > maxGap || !isHeaderLike(l)) break;
+    band.push(l);
+  }
+  for (let j = i - 1, n = 0; j >= 0 && n < 3; j--, n++) {
+    const l = lines[j]!;
+    if (bandBox().top - Math.max(...l.map((w) => w.bottom)) > maxGap || !isHeaderLike(l)) break;
+    // Stacked over the band's cells (most of its words sit over one), not a heading beside it.
+    const over = l.filter((w) => band.flat().some((b) => overlaps(w, b, size))).length;
+    if (over * 2 < l.length || Math.min(...l.map((w) => w.x0)) < bandBox().x0 - size * 2) break;
+    band.unshift(l);
+  }
+  return band;
+}
+
+type RoleOf = (text: string) => string | null;
+
+/**
+ * Phrases of one line: words closer than `phraseGap` em with no vertical edge
+ * between them, unless joining would hide a header role the word has on its own
+ * (目標値 beside 実績値 stays two cells; 基準値→ beside H31目標値 is one).
+ */
+function phrases(line: Word[], edges: Edge[], role: RoleOf): Array<{ words: Word[]; x0: number; x1: number; top: number; bottom: number }> {
+  const out: Array<{ words: Word[]; x0: number; x1: number; top: number; bottom: number }> = [];
+  for (const w of line) {
+    const p = out.at(-1);
+    const edgeBetween = p && edges.some((e) => e.dir === 'v' && e.at > p.x1 - 0.5 && e.at < w.x0 + 0.5 && e.from < w.bottom && e.to > w.top);
+    const pText = p ? lineText(p.words) : '';
+    const hides = p && role(w.text) !== null && role(pText) !== null && role(pText + w.text) !== role(pText);
+    if (p && w.x0 - p.x1 < w.size * TABLE_SETTINGS.phraseGap && !edgeBetween && !hides) {
+      p.words.push(w);
+      p.x1 = Math.max(p.x1, w.x1);
+      p.top = Math.min(p.top, w.top);
+      p.bottom = Math.max(p.bottom, w.bottom);
+    } else out.push({ words: [w], x0: w.x0, x1: w.x1, top: w.top, bottom: w.bottom });
+  }
+  return out;
+}
+
+/**
+ * Header cells of a band: phrases stacked in overlapping columns join into one
+ * cell (a wrapped header), unless one of them spans two or more phrases of the
+ * other line — then it is their parent.
+ */
+export function headerCells(band: Word[][], edges: Edge[], role: RoleOf = () => null): HeaderCell[] {
+  type P = ReturnType<typeof phrases>[number] & { cell: number };
+  const rows = band.map((l) => phrases(l, edges, role) as P[]);
+  const cells: P[][] = [];
+  const hEdgeBetween = (a: P, b: P) => edges.some((e) => e.dir === 'h' && e.at > a.bottom - 0.5 && e.at < b.top + 0.5 && e.from < Math.min(a.x1, b.x1) && e.to > Math.max(a.x0, b.x0));
+  const spans = (p: P, row: P[] | undefined) => (row ?? []).filter((q) => overlaps(p, q)).length >= 2;
+  rows.forEach((row, i) => {
+    for (const p of row) {
+      // The nearest line above with a phrase over this one (a centred cell of a two-line header sits between).
+      let j = i - 1;
+      while (j >= 0 && !rows[j]!.some((q) => overlaps(p, q))) j--;
+      const above = j >= 0 ? rows[j]!.filter((q) => overlaps(p, q)) : [];
+      const up = above[0];
+      const join = above.length === 1 && up && !spans(p, rows[i + 1]) && !spans(up, row) && !hEdgeBetween(up, p);
+      p.cell = join ? up.cell : cells.length;
+      if (join) cells[p.cell]!.push(p);
+      else cells.push([p]);
+    }
+  });
+  const built: HeaderCell[] = cells.map((parts) => {
+    const words = parts.flatMap((p) => p.words);
+    return { text: toLines(words).map(lineText).join(''), ...bbox(words), parent: null };
+  });
+  // A cell is a parent when two or more cells side by side sit under it (H28年度の進捗状況 over ○ △ × -).
+  const under = (p: HeaderCell, c: HeaderCell) => c !== p && c.top >= p.bottom - 1 && cx(c) >= p.x0 - 1 && cx(c) <= p.x1 + 1;
+  const isParent = built.map((p) => {
+    const kids = built.filter((c) => under(p, c));
+    return kids.some((a) => kids.some((b) => a !== b && !overlaps(a, b)));
+  });
+  for (const cell of built) {
+    const parents = built.filter((p, j) => isParent[j] && under(p, cell));
+    cell.parent = parents.sort((a, b) => b.bottom - a.bottom)[0] ?? null;
+  }
+  return built;
+}
+
+/** Leaves: cells no other cell hangs under, left to right. */
+export function headerLeaves(cells: HeaderCell[]): HeaderCell[] {
+  return cells.filter((c) => !cells.some((d) => d.parent === c)).sort((a, b) => cx(a) - cx(b));
+}
+
+/** Reading-column bounds of a page at x. */
+export function readingColumn(gutters: number[], width: number, x: number): [number, number] {
+  const edges = [0, ...gutters, width];
+  for (let i = 0; i < edges.length - 1; i++) if (x >= edges[i]! && x < edges[i + 1]!) return [edges[i]!, edges[i + 1]!];
+  return [0, width];
+}
+
+export interface PageInput {
+  page: number;
+  width: number;
+  height: number;
+  words: Word[];
+  edges: Edge[];
+  gutters: number[];
+}
+
+/** Words of a page inside one reading column. */
+export function wordsIn(p: PageInput, left: number, right: number): Word[] {
+  return p.words.filter((w) => cx(w) >= left && cx(w) < right);
+}
+
+/** Every header band of a kind on the pages, top to bottom. */
+export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[], role: RoleOf = () => null): HeaderBand[] {
+  const out: HeaderBand[] = [];
+  for (const p of pages) {
+    const bounds = [0, ...p.gutters, p.width];
+    for (let c = 0; c < bounds.length - 1; c++) {
+      const [colLeft, colRight] = [bounds[c]!, bounds[c + 1]!];
+      const lines = toLines(wordsIn(p, colLeft, colRight));
+      lines.forEach((line, i) => {
+        if (!key.test(lineText(line).replace(/\s+/gu, '')) || !isHeaderLike(line)) return;
+        if (out.some((b) => b.page === p.page && b.words.includes(line[0]!))) return;
+        const band = growBand(lines, i);
+        const words = band.flat();
+        const cells = headerCells(band, p.edges, role);
+        const text = cells.map((x) => x.text.replace(/\s+/gu, '')).join('|');
+        if (!also.every((re) => re.test(text)) || cells.length < 3) return;
+        const b = bbox(words);
+        out.push({ page: p.page, top: b.top, bottom: b.bottom, colLeft, colRight, words, leaves: headerLeaves(cells), text });
+      });
+    }
+  }
+  return out.sort((a, b) => a.page - b.page || a.top - b.top);
+}
+
+export { cy };

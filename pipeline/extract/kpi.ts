@@ -1,0 +1,169 @@
+/**
+ * Stage 4c/5 — semantic mapping of a KPI summary table (施策の基本的方向 | KPI数 |
+ * 進捗 counts | 達成見込み counts). Rows are anchored on circled numbers ①…;
+ * counts come either as symbol–number pairs in one cell ("○ 8 △ 1 × 2 - 1",
+ * "○1, ×2") or one column per symbol under a spanning header (zeros printed or
+ * blank). Where the cells do not line up with the rows (a separate outlook
+ * table, pairs on continuation lines), the hypothesis the report itself
+ * confirms is kept: each row's counts add up to its KPI count.
+ */
+import type { Segment } from './grid.js';
+import { anchorBands, bandOf, findAnchors, type Band } from './rows.js';
+import type { ExtractedKpiTable, KpiTableRow, Region } from './table-types.js';
+import { leadingCircled } from './text.js';
+import { KPI, OUTLOOK_SYMBOLS, PROGRESS_GLYPHS, progressSymbol, roleOf, type KpiRole } from './vocabulary.js';
+import { cellText, toLines, lineText, type Word } from './words.js';
+
+type Pairs = Array<[string, number]>;
+interface KCol {
+  role: KpiRole | null;
+  /** The symbol a per-symbol column counts (○ … or A B C), null for a pairs column. */
+  symbol: string | null;
+}
+
+const PAIR_PROGRESS_RE = new RegExp(`([${PROGRESS_GLYPHS}])\\s*(\\d+)`, 'gu');
+const PAIR_OUTLOOK_RE = /([ABC])\s*(\d+)/gu;
+
+export function pairs(text: string, re: RegExp): Pairs {
+  const out: Pairs = [];
+  for (const m of text.matchAll(re)) out.push([progressSymbol(m[1]!) ?? m[1]!, Number(m[2])]);
+  return out;
+}
+
+function kpiColumns(seg: Segment): KCol[] {
+  return seg.columns.map((c) => {
+    const sym = c.header.replace(/\s+/gu, '');
+    const parentRole = c.parent ? roleOf(KPI, c.parent) : null;
+    if (parentRole === 'progress' && progressSymbol(sym)) return { role: 'progress', symbol: progressSymbol(sym) };
+    if (parentRole === 'outlook' && (OUTLOOK_SYMBOLS as string[]).includes(sym)) return { role: 'outlook', symbol: sym };
+    return { role: (c.header ? roleOf(KPI, c.header) : null) ?? parentRole, symbol: null };
+  });
+}
+
+const sum = (ps: Pairs) => ps.reduce((s, p) => s + p[1], 0);
+
+/** Counts of one role for every row: per-symbol columns read as numbers, a pairs column parsed. */
+function countsPerRow(segments: Segment[], cols: KCol[][], bands: Band[], role: KpiRole, re: RegExp): { perRow: Pairs[]; lines: Pairs[] } {
+  const perRow: Pairs[] = bands.map(() => []);
+  const lineWords: Word[] = [];
+  segments.forEach((seg, s) => {
+    for (const w of seg.words) {
+      const col = cols[s]![w.col]!;
+      if (col.role !== role) continue;
+      const r = bandOf(bands, s, w);
+      if (r < 0) continue;
+      if (col.symbol) {
+        const n = /^\d+$/u.test(w.text) ? Number(w.text) : null;
+        if (n !== null) perRow[r]!.push([col.symbol, n]);
+      } else lineWords.push(w);
+    }
+  });
+  // Pairs columns: per band, and the column's lines in order (for regrouping).
+  const pairWords = bands.map(() => [] as Word[]);
+  segments.forEach((_, s) => {
+    for (const w of lineWords.filter((x) => segments[s]!.words.includes(x as Segment['words'][number]))) {
+      const r = bandOf(bands, s, w);
+      if (r >= 0) pairWords[r]!.push(w);
+    }
+  });
+  pairWords.forEach((ws, r) => perRow[r]!.push(...pairs(cellText(ws).replace(/\n/gu, ' '), re)));
+  const lines = toLines(lineWords).map((l) => pairs(lineText(l), re)).filter((p) => p.length > 0);
+  return { perRow, lines };
+}
+
+/** Split lines (in reading order) into consecutive groups whose sums equal the targets, or null. */
+export function partitionBySums(lines: Pairs[], targets: number[]): Pairs[] | null {
+  const out: Pairs[] = targets.map(() => []);
+  let li = 0;
+  for (let r = 0; r < targets.length; r++) {
+    while (li < lines.length && sum(out[r]!) < targets[r]!) out[r]!.push(...lines[li++]!);
+    if (sum(out[r]!) !== targets[r]) return null;
+  }
+  return li === lines.length ? out : null;
+}
+
+/** Keep the per-row reading when it adds up; else the regrouping of the lines that does; else the per-row reading, flagged. */
+function resolve(what: string, perRow: Pairs[], lines: Pairs[], counts: Array<number | null>, issues: string[]): { rows: Pairs[]; ok: boolean[] } {
+  const adds = (ps: Pairs[]) => ps.map((p, i) => counts[i] !== null && sum(p) === counts[i]);
+  const direct = adds(perRow);
+  if (direct.every(Boolean) || counts.some((c) => c === null)) return { rows: perRow, ok: direct };
+  const regrouped = partitionBySums(lines, counts as number[]);
+  if (regrouped) {
+    issues.push(`note: ${what} counts matched to rows by order (their cells do not line up with the rows)`);
+    return { rows: regrouped, ok: regrouped.map(() => true) };
+  }
+  return { rows: perRow, ok: direct };
+}
+
+/**
+ * A separate outlook table (達成見込み) below the KPI table or opening the next
+ * reading column or page: its lines of pairs in order.
+ */
+function separateOutlook(last: Segment, following: Array<{ page: number; lines: Word[][] }>): { lines: Pairs[]; region: Region } | null {
+  for (const { page, lines } of following) {
+    const start = lines.slice(0, 8).findIndex((l) => /達成見込|見込み?$|^目標年度/u.test(lineText(l).replace(/\s+/gu, '')));
+    if (start < 0) continue;
+    const out: Pairs[] = [];
+    let bottom = 0;
+    for (const l of lines.slice(start + 1)) {
+      const ps = pairs(lineText(l), PAIR_OUTLOOK_RE);
+      const text = lineText(l).replace(/\s+/gu, '');
+      if (ps.length === 0 && out.length > 0) break;
+      if (ps.length === 0 && !/見込|年度|^$/u.test(text)) break;
+      if (ps.length) out.push(ps);
+      bottom = Math.max(...l.map((w) => w.bottom));
+    }
+    const top = Math.min(...lines[start]!.map((w) => w.top));
+    if (out.length) return { lines: out, region: { page, x0: last.left, x1: last.right, top: top - 1, bottom: bottom + 1 } };
+  }
+  return null;
+}
+
+export interface KpiContext {
+  /** Lines that follow the table: the rest of its column, the next column, the top of the next page. */
+  following: Array<{ page: number; lines: Word[][] }>;
+}
+
+export function readKpi(segments: Segment[], ctx: KpiContext): ExtractedKpiTable | null {
+  const cols = segments.map(kpiColumns);
+  const nameCol = (seg: Segment) => cols[segments.indexOf(seg)]!.findIndex((c) => c.role === 'name');
+  const anchors = findAnchors(segments, nameCol, (t) => leadingCircled(t) !== null);
+  if (anchors.length === 0) return null;
+  const bands = anchorBands(segments, anchors, nameCol);
+  const issues: string[] = [];
+  const text = (role: KpiRole) =>
+    bands.map((_, r) => cellText(segments.flatMap((seg, s) => seg.words.filter((w) => cols[s]![w.col]!.role === role && bandOf(bands, s, w) === r))));
+  const names = text('name');
+  const countText = text('count').map((t) => t.replace(/\s+/gu, ''));
+  const counts = countText.map((t) => (/^\d+$/u.test(t) ? Number(t) : null));
+  const prog = countsPerRow(segments, cols, bands, 'progress', PAIR_PROGRESS_RE);
+  const outl = countsPerRow(segments, cols, bands, 'outlook', PAIR_OUTLOOK_RE);
+  const regions: Region[] = segments.map((s) => ({ page: s.page, x0: s.left, x1: s.right, top: (s.header?.top ?? s.top) - 1, bottom: s.bottom + 1 }));
+  let outlLines = outl.lines;
+  let outlRows = outl.perRow;
+  if (outlRows.every((p) => p.length === 0)) {
+    const sep = separateOutlook(segments.at(-1)!, ctx.following);
+    if (sep) {
+      outlLines = sep.lines;
+      outlRows = bands.map(() => []);
+      regions.push(sep.region);
+      issues.push('note: outlook counts read from a separate table and matched to rows by their sums');
+    }
+  }
+  const p = resolve('progress', prog.perRow, prog.lines, counts, issues);
+  const o = resolve('outlook', outlRows, outlLines, counts, issues);
+  const rows: KpiTableRow[] = anchors.map((a, i) => {
+    const notes: string[] = [];
+    if (counts[i] === null) notes.push(`KPI count "${countText[i]}" is not a number`);
+    else {
+      if (!p.ok[i]) notes.push(`progress counts (${sum(p.rows[i]!)}) do not add up to the KPI count ${counts[i]}`);
+      if (!o.ok[i]) notes.push(`outlook counts (${sum(o.rows[i]!)}) do not add up to the KPI count ${counts[i]}`);
+    }
+    return { page: a.page, label: names[i] || a.text, policyDirectionNo: leadingCircled(a.text)!, kpiCount: countText[i] ?? '', progressPairs: p.rows[i]!, outlookPairs: o.rows[i]!, notes };
+  });
+  for (const seg of segments) for (const w of seg.stray) issues.push(`page ${seg.page}: text "${w.text}" runs across two columns and was not read into a cell`);
+  const header = segments[0]!.header?.text ?? '';
+  const yearM = /((?:H|平成|R|令和)\s*(?:\d{1,2}|元))\s*年度?\s*の?\s*(?:進捗|達成)/u.exec(header.replace(/\|/gu, ''));
+  const method = segments.every((s) => s.columns.every((c) => c.ruled)) ? 'ruled' : 'aligned';
+  return { page: segments[0]!.page, pages: [...new Set(segments.map((s) => s.page))], method, header, progressYearLabel: yearM ? yearM[1]!.replace(/\s+/gu, '') : null, rows, issues, regions };
+}

@@ -1,0 +1,105 @@
+/**
+ * Stage 4a — rows from a key column. A table's logical rows are anchored on
+ * the cells of one column (a year label, a row label, a circled number); each
+ * anchor owns the band from the boundary above it to the boundary below it.
+ * A boundary is a horizontal edge between two anchors when there is one, else
+ * the middle of the space between them. Words above the first anchor of a
+ * continuation page belong to the row the previous page ended with.
+ */
+import { rowEdgesBetween } from './edges.js';
+import type { Segment } from './grid.js';
+import { TABLE_SETTINGS } from './settings.js';
+import { cy, lineText, toLines, type Word } from './words.js';
+
+export interface Anchor {
+  seg: number;
+  page: number;
+  /** Text of the anchor's line in the key column. */
+  text: string;
+  top: number;
+  bottom: number;
+}
+
+export interface Band {
+  seg: number;
+  page: number;
+  top: number;
+  bottom: number;
+}
+
+/** Lines of the key column whose text passes `test`, in reading order over all segments. */
+export function findAnchors(segments: Segment[], keyCol: (seg: Segment) => number, test: (text: string) => boolean): Anchor[] {
+  const out: Anchor[] = [];
+  segments.forEach((seg, s) => {
+    const k = keyCol(seg);
+    if (k < 0) return;
+    for (const line of toLines(seg.words.filter((w) => w.col === k))) {
+      const text = lineText(line);
+      if (test(text)) out.push({ seg: s, page: seg.page, text, top: Math.min(...line.map((w) => w.top)), bottom: Math.max(...line.map((w) => w.bottom)) });
+    }
+  });
+  return out;
+}
+
+/** The band of each anchor. `x0`/`x1` is the key column, across which a row edge must run. */
+export function anchorBands(segments: Segment[], anchors: Anchor[], keyCol: (seg: Segment) => number): Band[] {
+  return anchors.map((a, i) => {
+    const seg = segments[a.seg]!;
+    const col = seg.columns[keyCol(seg)] ?? { x0: seg.left, x1: seg.right };
+    const prev = anchors[i - 1];
+    const next = anchors[i + 1];
+    const boundary = (upper: Anchor, lower: Anchor) => {
+      const edges = rowEdgesBetween(seg.edges, upper.bottom - 0.5, lower.top + 0.5, col.x0, col.x1);
+      const mid = (upper.bottom + lower.top) / 2;
+      return edges.length ? edges.reduce((b, y) => (Math.abs(y - mid) < Math.abs(b - mid) ? y : b)) : mid;
+    };
+    const top = prev && prev.seg === a.seg ? boundary(prev, a) : seg.top - 0.5;
+    const bottom = next && next.seg === a.seg ? boundary(a, next) : seg.bottom + 0.5;
+    return { seg: a.seg, page: a.page, top, bottom };
+  });
+}
+
+/** Index of the band a word of segment `s` falls in; words above a segment's first band go to the band before it (a row cut by a page break). */
+export function bandOf(bands: Band[], s: number, w: Word): number {
+  const y = cy(w);
+  const i = bands.findIndex((b) => b.seg === s && y >= b.top && y < b.bottom);
+  if (i >= 0) return i;
+  const first = bands.findIndex((b) => b.seg === s);
+  if (first > 0 && y < bands[first]!.top) return first - 1;
+  if (first === 0 && y < bands[0]!.top) return 0;
+  // Below the last band of the segment: the last band.
+  for (let k = bands.length - 1; k >= 0; k--) if (bands[k]!.seg === s) return k;
+  return -1;
+}
+
+/**
+ * A line that cannot stand as a value on its own: the tail of a value wrapped
+ * in its cell (上, 以上, 人/年, (集計中) after a number on the line before).
+ */
+export function isFragment(line: string): boolean {
+  const t = line.trim();
+  if (t === '') return false;
+  if (/\d/u.test(t)) return false;
+  return !/^[-—―ー－‐−○〇△×]$|^(集計中|調査中|未定|なし|―|—)$/u.test(t);
+}
+
+/**
+ * Hand a value cell's leading fragment line to the cell above when it sits
+ * right under that cell's last line (top-aligned cells whose wrapped line
+ * crossed into the next row's band).
+ */
+export function repairFragments(cells: Word[][]): Word[][] {
+  const out = cells.map((c) => [...c]);
+  for (let i = 1; i < out.length; i++) {
+    const lines = toLines(out[i]!);
+    const first = lines[0];
+    const above = out[i - 1]!;
+    if (!first || above.length === 0 || !isFragment(lineText(first))) continue;
+    const aboveBottom = Math.max(...above.map((w) => w.bottom));
+    const size = first[0]!.size;
+    if (first[0]!.page !== above[0]!.page || Math.min(...first.map((w) => w.top)) - aboveBottom > size * TABLE_SETTINGS.paragraphGap) continue;
+    out[i - 1] = [...above, ...first];
+    out[i] = out[i]!.filter((w) => !first.includes(w));
+  }
+  return out;
+}
