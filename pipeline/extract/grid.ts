@@ -42,6 +42,8 @@ export interface Segment {
   edges: Edge[];
   /** Header band on this page (null for a headerless continuation). */
   header: HeaderBand | null;
+  /** The header leaves the columns were built from (the last header seen, for a continuation). */
+  leaves: HeaderCell[];
   /** Why the segment ends: a stop line, a gap, the page end, another table. */
   end: 'stop' | 'gap' | 'page' | 'table' | 'prose';
 }
@@ -172,14 +174,44 @@ function buildSegment(p: PageInput, band: HeaderBand | null, leaves: HeaderCell[
     scan = cut;
     cols = columnsFor(leaves, scan.lines.flat(), p.edges, left, right, top, bottomOf(scan.lines));
   }
-  const words: Segment['words'] = [];
+  return placeWords({ page: p.page, top, bottom: bottomOf(scan.lines), left, right, columns: cols, words: [], stray: [], edges: p.edges, header: band, leaves, end: scan.end }, scan.lines.flat());
+}
+
+/** Put each word of a segment in its column, or among the stray words when it straddles two. */
+function placeWords(seg: Segment, words: Word[]): Segment {
+  const placed: Segment['words'] = [];
   const stray: Word[] = [];
-  for (const w of scan.lines.flat()) {
-    const col = columnOf(w, cols);
+  for (const w of words) {
+    const col = columnOf(w, seg.columns);
     if (col < 0) stray.push(w);
-    else words.push({ ...w, col });
+    else placed.push({ ...w, col });
   }
-  return { page: p.page, top, bottom: bottomOf(scan.lines), left, right, columns: cols, words, stray, edges: p.edges, header: band, end: scan.end };
+  return { ...seg, words: placed, stray };
+}
+
+/** Same header geometry (one template): leaves with the same texts at the same places. */
+function templateKey(leaves: HeaderCell[]): string {
+  return leaves.map((l) => `${l.text.replace(/\s+/gu, '')}@${Math.round(cx(l) / 4)}`).join('|');
+}
+
+/**
+ * Column boundaries decided once per table template: every segment whose header
+ * has the same cells at the same places pools its body words, so a boundary
+ * rests on all the values of the report, not on one page's few (a column of
+ * dashes alone cannot tell where a right-aligned column ends).
+ */
+export function refineColumns(segments: Segment[]): Segment[] {
+  const pools = new Map<string, Word[]>();
+  for (const s of segments) {
+    const k = templateKey(s.leaves);
+    pools.set(k, [...(pools.get(k) ?? []), ...s.words, ...s.stray]);
+  }
+  return segments.map((s) => {
+    const pooled = pools.get(templateKey(s.leaves))!;
+    const own = [...s.words, ...s.stray].map(({ text, x0, x1, top, bottom, size, page }) => ({ text, x0, x1, top, bottom, size, page }));
+    const columns = columnsFor(s.leaves, pooled, s.edges, s.left, s.right, s.top, s.bottom);
+    return placeWords({ ...s, columns }, own);
+  });
 }
 
 /** Where the next table (any header band) starts below `top` on the page and column, else the page bottom. */
@@ -200,9 +232,12 @@ export function traceTable(start: HeaderBand, pages: PageInput[], kindBands: Hea
   let leaves = start.leaves;
   let seg = buildSegment(page, start, leaves, start.colLeft, start.colRight, start.bottom + 0.5, nextTableTop(allBands, page.page, start.colLeft, start.bottom, page.height));
   let left = start.colLeft;
-  while (seg) {
-    segments.push(seg);
-    if (seg.end !== 'page') break;
+  // A header at the foot of a page with its rows on the next: an empty segment that runs to the page end.
+  let prevCols: Column[] | null = null;
+  if (!seg && start.bottom > page.height * (1 - TABLE_SETTINGS.continuationTopShare)) prevCols = columnsFor(leaves, [], page.edges, start.colLeft, start.colRight, start.bottom, page.height);
+  while (seg || prevCols) {
+    if (seg) segments.push(seg);
+    if (seg && seg.end !== 'page') break;
     const next = pages.find((p) => p.page === page.page + 1);
     if (!next) break;
     // The table goes on at the top of the next page's first reading column (or the next column of this page).
@@ -218,8 +253,8 @@ export function traceTable(start: HeaderBand, pages: PageInput[], kindBands: Hea
     const bounds = [0, ...next.gutters, next.width];
     left = bounds[0]!;
     const right = bounds[1]!;
-    const prevCols = segments.at(-1)!.columns;
-    const firstTop = continuationTop(next, left, right, prevCols);
+    const firstTop = continuationTop(next, left, right, seg ? seg.columns : prevCols!);
+    prevCols = null;
     if (firstTop === null) break;
     seg = buildSegment(next, null, leaves, left, right, firstTop, nextTableTop(allBands, next.page, left, firstTop - 1, next.height));
   }

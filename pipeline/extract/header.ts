@@ -82,7 +82,8 @@ function isHeaderLike(line: Word[]): boolean {
   const text = lineText(line);
   if (isStopLine(text) || isDataLine(line)) return false;
   if (line.some((w) => w.x1 - w.x0 > w.size * TABLE_SETTINGS.headerMaxWordEm)) return false;
-  return tightPhrases(line).every((t) => !/\d/u.test(t) || YEAR_LABEL_START_RE.test(t) || HEADER_WORD.test(t));
+  // A bare one- or two-digit piece is a wrapped year ("H" / "31目標値").
+  return tightPhrases(line).every((t) => !/\d/u.test(t) || /^\d{1,2}$/u.test(t) || YEAR_LABEL_START_RE.test(t) || HEADER_WORD.test(t));
 }
 
 const overlaps = (a: { x0: number; x1: number }, b: { x0: number; x1: number }, slack = 0) => Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > -slack;
@@ -152,7 +153,11 @@ export function headerCells(band: Word[][], edges: Edge[], role: RoleOf = () => 
       while (j >= 0 && !rows[j]!.some((q) => overlaps(p, q))) j--;
       const above = j >= 0 ? rows[j]!.filter((q) => overlaps(p, q)) : [];
       const up = above[0];
-      const join = above.length === 1 && up && !spans(p, rows[i + 1]) && !spans(up, row) && !hEdgeBetween(up, p);
+      // A cell that (with all its stacked parts) spans two or more phrases of this line is their parent, not their top.
+      const upCell = up ? cells[up.cell]! : [];
+      const upBox = { x0: Math.min(...upCell.map((q) => q.x0)), x1: Math.max(...upCell.map((q) => q.x1)) };
+      const upSpans = row.filter((q) => overlaps(upBox, q)).length >= 2;
+      const join = above.length === 1 && up && !spans(p, rows[i + 1]) && !upSpans && !hEdgeBetween(up, p);
       p.cell = join ? up.cell : cells.length;
       if (join) cells[p.cell]!.push(p);
       else cells.push([p]);
@@ -201,25 +206,47 @@ export function wordsIn(p: PageInput, left: number, right: number): Word[] {
   return p.words.filter((w) => cx(w) >= left && cx(w) < right);
 }
 
+/**
+ * The horizontal extent of a table whose header line starts in reading column
+ * `c`: the column, widened over each gutter the header line runs across (a wide
+ * table on a page whose text is otherwise set in two columns).
+ */
+function tableExtent(p: PageInput, bounds: number[], c: number, line: Word[]): [number, number] {
+  let right = c + 1;
+  const y = cy(line[0]!);
+  const size = line[0]!.size;
+  while (right < bounds.length - 1) {
+    // The header zone: the key line and a header row's height around it (stacked and centred header cells).
+    const inZone = (w: Word) => Math.abs(cy(w) - y) < size * TABLE_SETTINGS.headerLineGap * 1.5;
+    const lastX = Math.max(...p.words.filter((w) => inZone(w) && cx(w) < bounds[right]! && cx(w) >= bounds[c]!).map((w) => w.x1));
+    const beyond = p.words.filter((w) => inZone(w) && cx(w) >= bounds[right]! && cx(w) < bounds[right + 1]!);
+    if (beyond.length === 0 || Math.min(...beyond.map((w) => w.x0)) - lastX > size * 6) break;
+    right++;
+  }
+  return [bounds[c]!, bounds[right]!];
+}
+
 /** Every header band of a kind on the pages, top to bottom. */
 export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[], role: RoleOf = () => null): HeaderBand[] {
   const out: HeaderBand[] = [];
   for (const p of pages) {
     const bounds = [0, ...p.gutters, p.width];
     for (let c = 0; c < bounds.length - 1; c++) {
-      const [colLeft, colRight] = [bounds[c]!, bounds[c + 1]!];
-      const lines = toLines(wordsIn(p, colLeft, colRight));
-      lines.forEach((line, i) => {
-        if (!key.test(lineText(line).replace(/\s+/gu, '')) || !isHeaderLike(line)) return;
-        if (out.some((b) => b.page === p.page && b.words.includes(line[0]!))) return;
+      for (const first of toLines(wordsIn(p, bounds[c]!, bounds[c + 1]!))) {
+        if (!key.test(lineText(first).replace(/\s+/gu, '')) || out.some((b) => b.page === p.page && b.words.includes(first[0]!))) continue;
+        const [colLeft, colRight] = tableExtent(p, bounds, c, first);
+        const lines = toLines(wordsIn(p, colLeft, colRight));
+        const i = lines.findIndex((l) => l.includes(first[0]!));
+        const line = lines[i]!;
+        if (!key.test(lineText(line).replace(/\s+/gu, '')) || !isHeaderLike(line)) continue;
         const band = growBand(lines, i);
         const words = band.flat();
         const cells = headerCells(band, p.edges, role);
         const text = cells.map((x) => x.text.replace(/\s+/gu, '')).join('|');
-        if (!also.every((re) => re.test(text)) || cells.length < 3) return;
+        if (!also.every((re) => re.test(text)) || cells.length < 3) continue;
         const b = bbox(words);
         out.push({ page: p.page, top: b.top, bottom: b.bottom, colLeft, colRight, words, leaves: headerLeaves(cells), text });
-      });
+      }
     }
   }
   return out.sort((a, b) => a.page - b.page || a.top - b.top);

@@ -34,8 +34,9 @@ function kpiColumns(seg: Segment): KCol[] {
   return seg.columns.map((c) => {
     const sym = c.header.replace(/\s+/gu, '');
     const parentRole = c.parent ? roleOf(KPI, c.parent) : null;
-    if (parentRole === 'progress' && progressSymbol(sym)) return { role: 'progress', symbol: progressSymbol(sym) };
-    if (parentRole === 'outlook' && (OUTLOOK_SYMBOLS as string[]).includes(sym)) return { role: 'outlook', symbol: sym };
+    // A header that is a bare legend symbol counts that symbol (its spanning parent may be centred over only some of them).
+    if (progressSymbol(sym) && parentRole !== 'outlook') return { role: 'progress', symbol: progressSymbol(sym) };
+    if ((OUTLOOK_SYMBOLS as string[]).includes(sym) && parentRole !== 'progress') return { role: 'outlook', symbol: sym };
     return { role: (c.header ? roleOf(KPI, c.header) : null) ?? parentRole, symbol: null };
   });
 }

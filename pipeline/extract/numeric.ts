@@ -191,7 +191,15 @@ export function readNumeric(segments: Segment[]): ExtractedNumericTable | null {
   const first = segments[0]!;
   const across = roles[0]!.filter((r) => r === 'yearColumn').length >= 2;
   if (!across && !roles[0]!.includes('year')) return null;
-  if (across && !roles.some((r) => r.includes('rowLabel'))) return null;
+  if (across) {
+    // The key column of years-as-columns holds the row labels (目標値 / 実績値 / 進捗度), whatever its header says.
+    segments.forEach((seg, s) => {
+      const hits = seg.columns.map((_, k) => seg.words.filter((w) => w.col === k && rowLabelOf(w.text) !== null).length);
+      const best = hits.indexOf(Math.max(...hits));
+      if (hits[best]! > 0) roles[s]![best] = 'rowLabel';
+    });
+    if (!roles.some((r) => r.includes('rowLabel'))) return null;
+  }
   const rows = across ? yearsAsColumns(ctx) : yearsAsRows(ctx);
   if (rows.length === 0) return null;
   const issues = [...checkBlocks(rows), ...accountStray(ctx)];

@@ -13,7 +13,7 @@
  * Tolerances are in settings.ts.
  */
 import { findHeaderBands, readingColumn, type PageInput } from './header.js';
-import { traceTable, type Segment } from './grid.js';
+import { refineColumns, traceTable, type Segment } from './grid.js';
 import { readKpi } from './kpi.js';
 import { readNumeric } from './numeric.js';
 import type { ExtractedKpiTable, ExtractedNumericTable } from './table-types.js';
@@ -46,24 +46,23 @@ export function readTables(pages: PageInput[]): TablesResult {
   const numBands = findHeaderBands(pages, NUMERIC.headerKey, NUMERIC.headerAlso, (t) => roleOf(NUMERIC, t));
   const kpiBands = findHeaderBands(pages, KPI.headerKey, KPI.headerAlso, (t) => roleOf(KPI, t)).filter((b) => !numBands.some((n) => n.page === b.page && n.words.some((w) => b.words.includes(w))));
   const all = [...numBands, ...kpiBands];
-  const numeric: ExtractedNumericTable[] = [];
-  const kpi: ExtractedKpiTable[] = [];
   const used = new Set<object>();
-  for (const band of numBands) {
-    if (used.has(band)) continue;
-    const { segments, usedBands } = traceTable(band, pages, numBands, all);
-    for (const b of usedBands) used.add(b);
-    if (segments.length === 0) continue;
-    const t = readNumeric(segments);
-    if (t) numeric.push(t);
-  }
-  for (const band of kpiBands) {
-    if (used.has(band)) continue;
-    const { segments, usedBands } = traceTable(band, pages, kpiBands, all);
-    for (const b of usedBands) used.add(b);
-    if (segments.length === 0) continue;
-    const t = readKpi(segments, { following: following(pages, segments.at(-1)!) });
-    if (t) kpi.push(t);
-  }
+  const trace = (bands: typeof numBands): Segment[][] => {
+    const tables: Segment[][] = [];
+    for (const band of bands) {
+      if (used.has(band)) continue;
+      const { segments, usedBands } = traceTable(band, pages, bands, all);
+      for (const b of usedBands) used.add(b);
+      if (segments.length) tables.push(segments);
+    }
+    // Column boundaries rest on every table of the same template, then words are placed again.
+    const refined = refineColumns(tables.flat());
+    let k = 0;
+    return tables.map((t) => t.map(() => refined[k++]!));
+  };
+  const numeric = trace(numBands).map((segments) => readNumeric(segments)).filter((t): t is ExtractedNumericTable => t !== null);
+  const kpi = trace(kpiBands)
+    .map((segments) => readKpi(segments, { following: following(pages, segments.at(-1)!) }))
+    .filter((t): t is ExtractedKpiTable => t !== null);
   return { numeric, kpi };
 }
