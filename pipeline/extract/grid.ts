@@ -11,8 +11,8 @@
 import { columnEdgesIn, type Edge } from './edges.js';
 import { findHeaderBands, headerCells, headerLeaves, type HeaderBand, type HeaderCell, type PageInput, wordsIn } from './header.js';
 import { TABLE_SETTINGS } from './settings.js';
-import { isStopLine } from './vocabulary.js';
-import { cx, lineText, toLines, type Word } from './words.js';
+import { isStopLine, opensOtherTable } from './vocabulary.js';
+import { cx, lineText, tightPhrases, toLines, type Word } from './words.js';
 
 export interface Column {
   x0: number;
@@ -131,7 +131,7 @@ export function columnOf(w: Word, cols: Column[]): number {
 
 /** A line that is prose, not table: a word that runs across two or more column boundaries. */
 function isProse(line: Word[], cols: Column[]): boolean {
-  return line.some((w) => cols.filter((c, i) => i > 0 && w.x0 < c.x0 - w.size * 0.5 && w.x1 > c.x0 + w.size * 0.5).length >= 2);
+  return tightPhrases(line).some((w) => cols.filter((c, i) => i > 0 && w.x0 < c.x0 - w.size * 0.5 && w.x1 > c.x0 + w.size * 0.5).length >= 2);
 }
 
 interface BodyScan {
@@ -149,7 +149,7 @@ function scanBody(p: PageInput, left: number, right: number, top: number, stopAt
     const size = Math.max(...line.map((w) => w.size));
     const lineTop = Math.min(...line.map((w) => w.top));
     const typical = pitches.length ? [...pitches].sort((a, b) => a - b)[Math.floor(pitches.length / 2)]! : size * 2;
-    if (isStopLine(lineText(line))) return { lines: out, end: 'stop' };
+    if (isStopLine(lineText(line)) || opensOtherTable(lineText(line))) return { lines: out, end: 'stop' };
     if (out.length > 0 && lineTop - prevBottom > Math.max(typical * TABLE_SETTINGS.maxRowGapPitches, size * TABLE_SETTINGS.minEndGap)) {
       const rest = lines.slice(lines.indexOf(line));
       return { lines: out, end: rest.every((l) => l.every((w) => w.top > p.height * 0.9)) ? 'page' : 'gap' };
@@ -208,7 +208,7 @@ export function refineColumns(segments: Segment[]): Segment[] {
   }
   return segments.map((s) => {
     const pooled = pools.get(templateKey(s.leaves))!;
-    const own = [...s.words, ...s.stray].map(({ text, x0, x1, top, bottom, size, page }) => ({ text, x0, x1, top, bottom, size, page }));
+    const own: Word[] = [...s.words, ...s.stray].map(({ text, x0, x1, top, bottom, size, page, run }) => ({ text, x0, x1, top, bottom, size, page, run }));
     const columns = columnsFor(s.leaves, pooled, s.edges, s.left, s.right, s.top, s.bottom);
     return placeWords({ ...s, columns }, own);
   });

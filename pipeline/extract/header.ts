@@ -10,7 +10,7 @@ import type { Edge } from './edges.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { leadingCircled } from './text.js';
 import { isStopLine } from './vocabulary.js';
-import { bbox, cx, cy, lineText, toLines, type Word } from './words.js';
+import { bbox, cx, cy, lineText, tightPhrases, toLines, type Word } from './words.js';
 
 export const YEAR_LABEL_RE = /^(?:H|平成)\s*(\d{1,2}|元)(?:年度?)?$|^(?:R|令和)\s*(\d{1,2}|元)(?:年度?)?$|^(20\d{2})(?:年度?)?$/u;
 /** A year label at the start of a text (the label may be followed by more text in the same cell). */
@@ -56,40 +56,32 @@ export interface HeaderBand {
 
 const HEADER_WORD = /目標|基準|実績|年度|進捗|評価|見込|KPI|施策|方向|達成|指標|項目/u;
 
-/** Texts of the tight phrases of a line (words less than ⅓ em apart: one cell's text drawn in pieces). */
-function tightPhrases(line: Word[]): string[] {
-  const out: string[] = [];
-  let prev: Word | null = null;
-  for (const w of line) {
-    if (prev && w.x0 - prev.x1 < w.size * 0.34) out[out.length - 1] += w.text;
-    else out.push(w.text);
-    prev = w;
-  }
-  return out;
-}
-
-/** A line that is a data row rather than header: a circled number, or one year label beside other cells. */
-function isDataLine(line: Word[]): boolean {
+/**
+ * A line that is a data row rather than header: a circled number, or (in a
+ * table whose rows are years) one year label beside other cells.
+ */
+function isDataLine(line: Word[], yearRows: boolean): boolean {
   if (line.some((w) => leadingCircled(w.text) !== null)) return true;
-  const ps = tightPhrases(line);
+  if (!yearRows) return false;
+  const ps = tightPhrases(line).map((p) => p.text);
   const years = ps.filter(isYearLabel).length;
   const others = ps.filter((t) => !isYearLabel(t) && !HEADER_WORD.test(t)).length;
   return years === 1 && others > 0;
 }
 
 /** A line that can belong to a header band: short labels, no values, no prose. */
-function isHeaderLike(line: Word[]): boolean {
+function isHeaderLike(line: Word[], yearRows: boolean): boolean {
   const text = lineText(line);
-  if (isStopLine(text) || isDataLine(line)) return false;
+  if (isStopLine(text) || isDataLine(line, yearRows)) return false;
   if (line.some((w) => w.x1 - w.x0 > w.size * TABLE_SETTINGS.headerMaxWordEm)) return false;
   // A bare one- or two-digit piece is a wrapped year ("H" / "31目標値").
-  return tightPhrases(line).every((t) => !/\d/u.test(t) || /^\d{1,2}$/u.test(t) || YEAR_LABEL_START_RE.test(t) || HEADER_WORD.test(t));
+  return tightPhrases(line).map((p) => p.text).every((t) => !/\d/u.test(t) || /^\d{1,2}$/u.test(t) || YEAR_LABEL_START_RE.test(t) || HEADER_WORD.test(t));
 }
 
 const overlaps = (a: { x0: number; x1: number }, b: { x0: number; x1: number }, slack = 0) => Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > -slack;
 
 /** Grow the key line into a band with the header-like lines stacked right above and below it. */
-function growBand(lines: Word[][], i: number): Word[][] {
+function growBand(lines: Word[][], i: number, yearRows: boolean): Word[][] {
   const band = [lines[i]!];
   const size = Math.max(...lines[i]!.map((w) => w.size));
   const maxGap = size * TABLE_SETTINGS.headerLineGap;
@@ -97,12 +89,12 @@ function growBand(lines: Word[][], i: number): Word[][] {
   // Down first: a wrapped cell's lower line gives the line above it something to stand over.
   for (let j = i + 1, n = 0; j < lines.length && n < 3; j++, n++) {
     const l = lines[j]!;
-    if (Math.min(...l.map((w) => w.top)) - bandBox().bottom > maxGap || !isHeaderLike(l)) break;
+    if (Math.min(...l.map((w) => w.top)) - bandBox().bottom > maxGap || !isHeaderLike(l, yearRows)) break;
     band.push(l);
   }
   for (let j = i - 1, n = 0; j >= 0 && n < 3; j--, n++) {
     const l = lines[j]!;
-    if (bandBox().top - Math.max(...l.map((w) => w.bottom)) > maxGap || !isHeaderLike(l)) break;
+    if (bandBox().top - Math.max(...l.map((w) => w.bottom)) > maxGap || !isHeaderLike(l, yearRows)) break;
     // Stacked over the band's cells (most of its words sit over one), not a heading beside it.
     const over = l.filter((w) => band.flat().some((b) => overlaps(w, b, size))).length;
     if (over * 2 < l.length || Math.min(...l.map((w) => w.x0)) < bandBox().x0 - size * 2) break;
@@ -114,9 +106,9 @@ function growBand(lines: Word[][], i: number): Word[][] {
 type RoleOf = (text: string) => string | null;
 
 /**
- * Phrases of one line: words closer than `phraseGap` em with no vertical edge
- * between them, unless joining would hide a header role the word has on its own
- * (目標値 beside 実績値 stays two cells; 基準値→ beside H31目標値 is one).
+ * Phrases of one line: words cut from one text run, or closer than `phraseGap`
+ * em, with no vertical edge between them — unless joining would hide a header
+ * role the word has on its own (目標値 beside 実績値 stays two cells).
  */
 function phrases(line: Word[], edges: Edge[], role: RoleOf): Array<{ words: Word[]; x0: number; x1: number; top: number; bottom: number }> {
   const out: Array<{ words: Word[]; x0: number; x1: number; top: number; bottom: number }> = [];
@@ -124,8 +116,9 @@ function phrases(line: Word[], edges: Edge[], role: RoleOf): Array<{ words: Word
     const p = out.at(-1);
     const edgeBetween = p && edges.some((e) => e.dir === 'v' && e.at > p.x1 - 0.5 && e.at < w.x0 + 0.5 && e.from < w.bottom && e.to > w.top);
     const pText = p ? lineText(p.words) : '';
-    const hides = p && role(w.text) !== null && role(pText) !== null && role(pText + w.text) !== role(pText);
-    if (p && w.x0 - p.x1 < w.size * TABLE_SETTINGS.phraseGap && !edgeBetween && !hides) {
+    const hides = p && role(w.text) !== null && role(pText) !== null;
+    const sameRun = p && p.words.at(-1)!.run === w.run;
+    if (p && !edgeBetween && (sameRun || (w.x0 - p.x1 < w.size * TABLE_SETTINGS.phraseGap && !hides))) {
       p.words.push(w);
       p.x1 = Math.max(p.x1, w.x1);
       p.top = Math.min(p.top, w.top);
@@ -227,7 +220,7 @@ function tableExtent(p: PageInput, bounds: number[], c: number, line: Word[]): [
 }
 
 /** Every header band of a kind on the pages, top to bottom. */
-export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[], role: RoleOf = () => null): HeaderBand[] {
+export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[], role: RoleOf = () => null, yearRows = true): HeaderBand[] {
   const out: HeaderBand[] = [];
   for (const p of pages) {
     const bounds = [0, ...p.gutters, p.width];
@@ -238,8 +231,8 @@ export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[],
         const lines = toLines(wordsIn(p, colLeft, colRight));
         const i = lines.findIndex((l) => l.includes(first[0]!));
         const line = lines[i]!;
-        if (!key.test(lineText(line).replace(/\s+/gu, '')) || !isHeaderLike(line)) continue;
-        const band = growBand(lines, i);
+        if (!key.test(lineText(line).replace(/\s+/gu, '')) || !isHeaderLike(line, yearRows)) continue;
+        const band = growBand(lines, i, yearRows);
         const words = band.flat();
         const cells = headerCells(band, p.edges, role);
         const text = cells.map((x) => x.text.replace(/\s+/gu, '')).join('|');

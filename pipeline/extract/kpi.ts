@@ -106,11 +106,11 @@ function separateOutlook(last: Segment, following: Array<{ page: number; lines: 
     if (start < 0) continue;
     const out: Pairs[] = [];
     let bottom = 0;
+    let headerLines = 0;
     for (const l of lines.slice(start + 1)) {
       const ps = pairs(lineText(l), PAIR_OUTLOOK_RE);
-      const text = lineText(l).replace(/\s+/gu, '');
-      if (ps.length === 0 && out.length > 0) break;
-      if (ps.length === 0 && !/見込|年度|^$/u.test(text)) break;
+      // The rest of a wrapped header (み, 達成見込み) comes before the first counts; a line without counts after them ends the table.
+      if (ps.length === 0 && (out.length > 0 || ++headerLines > 2)) break;
       if (ps.length) out.push(ps);
       bottom = Math.max(...l.map((w) => w.bottom));
     }

@@ -44,7 +44,7 @@ function following(pages: PageInput[], seg: Segment): Array<{ page: number; line
 
 export function readTables(pages: PageInput[]): TablesResult {
   const numBands = findHeaderBands(pages, NUMERIC.headerKey, NUMERIC.headerAlso, (t) => roleOf(NUMERIC, t));
-  const kpiBands = findHeaderBands(pages, KPI.headerKey, KPI.headerAlso, (t) => roleOf(KPI, t)).filter((b) => !numBands.some((n) => n.page === b.page && n.words.some((w) => b.words.includes(w))));
+  const kpiBands = findHeaderBands(pages, KPI.headerKey, KPI.headerAlso, (t) => roleOf(KPI, t), false).filter((b) => !numBands.some((n) => n.page === b.page && n.words.some((w) => b.words.includes(w))));
   const all = [...numBands, ...kpiBands];
   const used = new Set<object>();
   const trace = (bands: typeof numBands): Segment[][] => {

@@ -36,6 +36,7 @@ const SYMBOL_OF = new Map<string, ProgressSymbol>();
 for (const [sym, forms] of Object.entries(raw.progressSymbols)) for (const f of forms) SYMBOL_OF.set(f, sym as ProgressSymbol);
 export const OUTLOOK_SYMBOLS = raw.outlookSymbols as Array<'A' | 'B' | 'C'>;
 const STOP_LINES = raw.stopLines.map(re);
+const OTHER_TABLE_HEADERS = raw.otherTableHeaders.map(re);
 
 /** The progress symbol a glyph stands for (○ for 〇, - for ー －, …), or null. */
 export function progressSymbol(glyph: string): ProgressSymbol | null {
@@ -63,4 +64,10 @@ export function rowLabelOf(text: string): RowLabel | null {
 export function isStopLine(text: string): boolean {
   const t = text.trim();
   return STOP_LINES.some((p) => p.test(t));
+}
+
+/** A line that opens another table (a separate 達成見込み table under the KPI table). */
+export function opensOtherTable(text: string): boolean {
+  const t = text.replace(/\s+/gu, '');
+  return OTHER_TABLE_HEADERS.some((p) => p.test(t));
 }

@@ -16,6 +16,8 @@ export interface Word {
   bottom: number;
   size: number;
   page: number;
+  /** Index of the text run the word was cut from (words of one run were drawn as one piece of text). */
+  run: number;
 }
 
 export const cx = (w: { x0: number; x1: number }) => (w.x0 + w.x1) / 2;
@@ -28,7 +30,7 @@ function advance(ch: string): number {
 }
 
 /** Split a run at white space into words, sharing its width out by character advance. */
-export function splitRun(run: TextRun, page: number): Word[] {
+export function splitRun(run: TextRun, page: number, index = 0): Word[] {
   const chars = [...run.text];
   const total = chars.reduce((s, c) => s + advance(c), 0) || 1;
   const scale = (run.x1 - run.x0) / total;
@@ -38,7 +40,7 @@ export function splitRun(run: TextRun, page: number): Word[] {
   for (const ch of chars) {
     const w = advance(ch) * scale;
     if (/\s/u.test(ch)) {
-      if (cur) out.push({ ...cur, top: run.top, bottom: run.bottom, size: run.size, page });
+      if (cur) out.push({ ...cur, top: run.top, bottom: run.bottom, size: run.size, page, run: index });
       cur = null;
     } else if (cur) {
       cur.text += ch;
@@ -46,12 +48,12 @@ export function splitRun(run: TextRun, page: number): Word[] {
     } else cur = { text: ch, x0: x, x1: x + w };
     x += w;
   }
-  if (cur) out.push({ ...cur, top: run.top, bottom: run.bottom, size: run.size, page });
+  if (cur) out.push({ ...cur, top: run.top, bottom: run.bottom, size: run.size, page, run: index });
   return out;
 }
 
 export function pageWords(runs: TextRun[], page: number): Word[] {
-  return runs.flatMap((r) => splitRun(r, page));
+  return runs.flatMap((r, i) => splitRun(r, page, i));
 }
 
 /** Group words into visual lines (top to bottom), each sorted left to right. */
@@ -107,4 +109,22 @@ export function bbox(words: Box[]): Box {
     top: Math.min(...words.map((w) => w.top)),
     bottom: Math.max(...words.map((w) => w.bottom)),
   };
+}
+
+/**
+ * Tight phrases of a line: words less than `gapEm` apart joined into one box
+ * (one piece of text drawn in several runs, as Type 3 fonts and some exporters do).
+ */
+export function tightPhrases(line: Word[], gapEm = 0.34): Array<Box & { text: string; size: number }> {
+  const out: Array<Box & { text: string; size: number }> = [];
+  for (const w of line) {
+    const p = out.at(-1);
+    if (p && w.x0 - p.x1 < w.size * gapEm) {
+      p.text += w.text;
+      p.x1 = Math.max(p.x1, w.x1);
+      p.top = Math.min(p.top, w.top);
+      p.bottom = Math.max(p.bottom, w.bottom);
+    } else out.push({ text: w.text, x0: w.x0, x1: w.x1, top: w.top, bottom: w.bottom, size: w.size });
+  }
+  return out;
 }
