@@ -214,6 +214,18 @@ export function refineColumns(segments: Segment[]): Segment[] {
   });
 }
 
+/**
+ * The table's own left and right edges: the outer vertical edges that run down
+ * beside its header, when it is drawn with them; else its reading column.
+ */
+export function tableBounds(band: HeaderBand, edges: Edge[]): [number, number] {
+  const leaves = band.leaves;
+  const spans = (e: Edge) => e.dir === 'v' && e.from <= band.top + 2 && e.to >= band.bottom - 2;
+  const lefts = edges.filter((e) => spans(e) && e.at >= band.colLeft && e.at < Math.min(...leaves.map((l) => l.x0))).map((e) => e.at);
+  const rights = edges.filter((e) => spans(e) && e.at <= band.colRight && e.at > Math.max(...leaves.map((l) => l.x1))).map((e) => e.at);
+  return [lefts.length ? Math.min(...lefts) - 1 : band.colLeft, rights.length ? Math.max(...rights) + 1 : band.colRight];
+}
+
 /** Where the next table (any header band) starts below `top` on the page and column, else the page bottom. */
 function nextTableTop(bands: HeaderBand[], page: number, left: number, top: number, height: number): number {
   const below = bands.filter((b) => b.page === page && b.colLeft === left && b.top > top + 1).map((b) => b.top);
@@ -230,7 +242,8 @@ export function traceTable(start: HeaderBand, pages: PageInput[], kindBands: Hea
   const used = [start];
   let page = pages.find((p) => p.page === start.page)!;
   let leaves = start.leaves;
-  let seg = buildSegment(page, start, leaves, start.colLeft, start.colRight, start.bottom + 0.5, nextTableTop(allBands, page.page, start.colLeft, start.bottom, page.height));
+  const [l0, r0] = tableBounds(start, page.edges);
+  let seg = buildSegment(page, start, leaves, l0, r0, start.bottom + 0.5, nextTableTop(allBands, page.page, start.colLeft, start.bottom, page.height));
   let left = start.colLeft;
   // A header at the foot of a page with its rows on the next: an empty segment that runs to the page end.
   let prevCols: Column[] | null = null;
@@ -247,7 +260,8 @@ export function traceTable(start: HeaderBand, pages: PageInput[], kindBands: Hea
       used.push(repeated);
       leaves = repeated.leaves;
       left = repeated.colLeft;
-      seg = buildSegment(next, repeated, leaves, repeated.colLeft, repeated.colRight, repeated.bottom + 0.5, nextTableTop(allBands, next.page, repeated.colLeft, repeated.bottom, next.height));
+      const [l1, r1] = tableBounds(repeated, next.edges);
+      seg = buildSegment(next, repeated, leaves, l1, r1, repeated.bottom + 0.5, nextTableTop(allBands, next.page, repeated.colLeft, repeated.bottom, next.height));
       continue;
     }
     const bounds = [0, ...next.gutters, next.width];

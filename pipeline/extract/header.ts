@@ -96,8 +96,9 @@ function growBand(lines: Word[][], i: number, yearRows: boolean): Word[][] {
     const l = lines[j]!;
     if (bandBox().top - Math.max(...l.map((w) => w.bottom)) > maxGap || !isHeaderLike(l, yearRows)) break;
     // Stacked over the band's cells (most of its words sit over one), not a heading beside it.
-    const over = l.filter((w) => band.flat().some((b) => overlaps(w, b, size))).length;
-    if (over * 2 < l.length || Math.min(...l.map((w) => w.x0)) < bandBox().x0 - size * 2) break;
+    const ps = tightPhrases(l);
+    const over = ps.filter((w) => band.flat().some((b) => overlaps(w, b, size))).length;
+    if (over * 2 < ps.length || Math.min(...l.map((w) => w.x0)) < bandBox().x0 - size * 2) break;
     band.unshift(l);
   }
   return band;

@@ -8,7 +8,7 @@
  * confirms is kept: each row's counts add up to its KPI count.
  */
 import type { Segment } from './grid.js';
-import { anchorBands, bandOf, findAnchors, type Band } from './rows.js';
+import { anchorBands, bandOf, findAnchors, keyColumn, type Band } from './rows.js';
 import type { ExtractedKpiTable, KpiTableRow, Region } from './table-types.js';
 import { leadingCircled } from './text.js';
 import { KPI, OUTLOOK_SYMBOLS, PROGRESS_GLYPHS, progressSymbol, roleOf, type KpiRole } from './vocabulary.js';
@@ -127,8 +127,9 @@ export interface KpiContext {
 
 export function readKpi(segments: Segment[], ctx: KpiContext): ExtractedKpiTable | null {
   const cols = segments.map(kpiColumns);
-  const nameCol = (seg: Segment) => cols[segments.indexOf(seg)]!.findIndex((c) => c.role === 'name');
-  const anchors = findAnchors(segments, nameCol, (t) => leadingCircled(t) !== null);
+  const isAnchor = (t: string) => leadingCircled(t) !== null;
+  const nameCol = keyColumn((seg) => cols[segments.indexOf(seg)]!.flatMap((c, k) => (c.role === 'name' ? [k] : [])), isAnchor);
+  const anchors = findAnchors(segments, nameCol, isAnchor);
   if (anchors.length === 0) return null;
   const bands = anchorBands(segments, anchors, nameCol);
   const issues: string[] = [];

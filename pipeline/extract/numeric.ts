@@ -10,7 +10,7 @@
  */
 import type { Segment } from './grid.js';
 import { isYearLabel, YEAR_LABEL_START_RE, yearNumber } from './header.js';
-import { anchorBands, bandOf, findAnchors, repairFragments, type Anchor, type Band } from './rows.js';
+import { anchorBands, bandOf, findAnchors, keyColumn, repairFragments, type Anchor, type Band } from './rows.js';
 import type { ExtractedNumericTable, HeaderColumn, NumericTableRow, Region } from './table-types.js';
 import { NUMERIC, roleOf, rowLabelOf, type NumericRole, type RowLabel } from './vocabulary.js';
 import { cellText, cy, type Word } from './words.js';
@@ -36,7 +36,9 @@ interface Ctx {
   issues: string[];
 }
 
-const colWith = (ctx: Ctx, role: Role) => (seg: Segment) => ctx.roles[ctx.segments.indexOf(seg)]!.indexOf(role);
+/** The key column of a role: of the columns with that role, the one whose lines pass `test` most often. */
+const colWith = (ctx: Ctx, role: Role, test: (t: string) => boolean) =>
+  keyColumn((seg) => ctx.roles[ctx.segments.indexOf(seg)]!.flatMap((r, k) => (r === role ? [k] : [])), test);
 
 /** Words of the segments in columns of a role, with their segment index. */
 function wordsOfRole(ctx: Ctx, role: Role): Array<{ s: number; w: Word }> {
@@ -96,8 +98,9 @@ function anchorYear(text: string): { label: string; year: number } {
 }
 
 function yearsAsRows(ctx: Ctx): NumericTableRow[] {
-  const key = colWith(ctx, 'year');
-  const anchors = findAnchors(ctx.segments, key, (t) => YEAR_LABEL_START_RE.test(t.replace(/\s+/gu, '')));
+  const isYear = (t: string) => YEAR_LABEL_START_RE.test(t.replace(/\s+/gu, ''));
+  const key = colWith(ctx, 'year', isYear);
+  const anchors = findAnchors(ctx.segments, key, isYear);
   const years = anchors.map((a) => anchorYear(a.text));
   const bands = anchorBands(ctx.segments, anchors, key);
   const blockOfRow = blocksOf(anchors, (i) => years[i]!.year !== years[i - 1]!.year + 1);
@@ -127,8 +130,9 @@ function yearsAsRows(ctx: Ctx): NumericTableRow[] {
 }
 
 function yearsAsColumns(ctx: Ctx): NumericTableRow[] {
-  const key = colWith(ctx, 'rowLabel');
-  const anchors = findAnchors(ctx.segments, key, (t) => rowLabelOf(t) !== null);
+  const isLabel = (t: string) => rowLabelOf(t) !== null;
+  const key = colWith(ctx, 'rowLabel', isLabel);
+  const anchors = findAnchors(ctx.segments, key, isLabel);
   const labels = anchors.map((a) => rowLabelOf(a.text)!);
   const bands = anchorBands(ctx.segments, anchors, key);
   const blockOfRow = blocksOf(anchors, (i) => labels[i] === 'target' || labels.slice(0, i).lastIndexOf(labels[i]!) > labels.slice(0, i).lastIndexOf('target'));

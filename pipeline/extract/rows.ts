@@ -103,3 +103,16 @@ export function repairFragments(cells: Word[][]): Word[][] {
   }
   return out;
 }
+
+/** The key column of each segment: among the columns `candidates` gives, the one with the most anchor lines. */
+export function keyColumn(candidates: (seg: Segment) => number[], test: (text: string) => boolean): (seg: Segment) => number {
+  const memo = new Map<Segment, number>();
+  return (seg) => {
+    if (!memo.has(seg)) {
+      const hits = candidates(seg).map((k) => ({ k, n: toLines(seg.words.filter((w) => w.col === k)).filter((l) => test(lineText(l))).length }));
+      hits.sort((a, b) => b.n - a.n);
+      memo.set(seg, hits[0] && hits[0].n > 0 ? hits[0].k : (hits[0]?.k ?? -1));
+    }
+    return memo.get(seg)!;
+  };
+}
