@@ -95,10 +95,10 @@ function growBand(lines: Word[][], i: number, yearRows: boolean): Word[][] {
   for (let j = i - 1, n = 0; j >= 0 && n < 3; j--, n++) {
     const l = lines[j]!;
     if (bandBox().top - Math.max(...l.map((w) => w.bottom)) > maxGap || !isHeaderLike(l, yearRows)) break;
-    // Stacked over the band's cells (most of its words sit over one), not a heading beside it.
+    // Stacked over the band's cells (a phrase over one of them, none far outside), not a heading beside it.
     const ps = tightPhrases(l);
     const over = ps.filter((w) => band.flat().some((b) => overlaps(w, b, size))).length;
-    if (over * 2 < ps.length || Math.min(...l.map((w) => w.x0)) < bandBox().x0 - size * 2) break;
+    if (over === 0 || Math.min(...l.map((w) => w.x0)) < bandBox().x0 - size * 2) break;
     band.unshift(l);
   }
   return band;
