@@ -12,7 +12,7 @@ import { columnEdgesIn, type Edge } from './edges.js';
 import { findHeaderBands, headerCells, headerLeaves, type HeaderBand, type HeaderCell, type PageInput, wordsIn } from './header.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { isStopLine, opensOtherTable } from './vocabulary.js';
-import { cx, lineText, tightPhrases, toLines, type Word } from './words.js';
+import { cx, cy, lineText, tightPhrases, toLines, type Word } from './words.js';
 
 export interface Column {
   x0: number;
@@ -140,8 +140,10 @@ interface BodyScan {
 }
 
 /** Lines of the body from `top` down to the first line that is not table. */
-function scanBody(p: PageInput, left: number, right: number, top: number, stopAt: number, cols: Column[] | null): BodyScan {
-  const lines = toLines(wordsIn(p, left, right).filter((w) => w.top >= top - 0.5 && w.bottom <= stopAt + 0.5));
+function scanBody(p: PageInput, band: HeaderBand | null, left: number, right: number, top: number, stopAt: number, cols: Column[] | null): BodyScan {
+  // Below the header (a header word hanging lower than the first row's top does not hide that row).
+  const header = new Set(band?.words ?? []);
+  const lines = toLines(wordsIn(p, left, right).filter((w) => !header.has(w) && (band ? cy(w) > band.top + (band.bottom - band.top) / 2 : w.top >= top - 0.5) && w.bottom <= stopAt + 0.5));
   const out: Word[][] = [];
   let prevBottom = top;
   const pitches: number[] = [];
@@ -164,11 +166,11 @@ function scanBody(p: PageInput, left: number, right: number, top: number, stopAt
 
 /** One segment: body lines, columns (computed twice: from the raw body, then from the body cut at prose). */
 function buildSegment(p: PageInput, band: HeaderBand | null, leaves: HeaderCell[], left: number, right: number, top: number, stopAt: number): Segment | null {
-  let scan = scanBody(p, left, right, top, stopAt, null);
+  let scan = scanBody(p, band, left, right, top, stopAt, null);
   if (scan.lines.length === 0) return null;
   const bottomOf = (ls: Word[][]) => Math.max(...ls.flat().map((w) => w.bottom));
   let cols = columnsFor(leaves, scan.lines.flat(), p.edges, left, right, top, bottomOf(scan.lines));
-  const cut = scanBody(p, left, right, top, stopAt, cols);
+  const cut = scanBody(p, band, left, right, top, stopAt, cols);
   if (cut.lines.length === 0) return null;
   if (cut.lines.length < scan.lines.length) {
     scan = cut;
