@@ -9,7 +9,7 @@
 import type { Edge } from './edges.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { leadingCircled } from './text.js';
-import { isStopLine } from './vocabulary.js';
+import { isStopLine, OUTLOOK_SYMBOLS, PROGRESS_GLYPHS } from './vocabulary.js';
 import { bbox, cx, cy, lineText, tightPhrases, toLines, type Word } from './words.js';
 
 export const YEAR_LABEL_RE = /^(?:H|平成)\s*(\d{1,2}|元)(?:年度?)?$|^(?:R|令和)\s*(\d{1,2}|元)(?:年度?)?$|^(20\d{2})(?:年度?)?$/u;
@@ -62,6 +62,8 @@ const HEADER_WORD = /目標|基準|実績|年度|進捗|評価|見込|KPI|施策
  */
 function isDataLine(line: Word[], yearRows: boolean): boolean {
   if (line.some((w) => leadingCircled(w.text) !== null)) return true;
+  // Counts by symbol ("○ 8", "A 9", "-1"): the values of a KPI row.
+  if (new RegExp(`(?:^|\\s)[${PROGRESS_GLYPHS}${OUTLOOK_SYMBOLS.join('')}]\\s*\\d+(?:[\\s,、]|$)`, 'u').test(lineText(line))) return true;
   if (!yearRows) return false;
   const ps = tightPhrases(line).map((p) => p.text);
   const years = ps.filter(isYearLabel).length;
