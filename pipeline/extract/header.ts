@@ -67,7 +67,8 @@ function isDataLine(line: Word[], yearRows: boolean): boolean {
   if (!yearRows) return false;
   const ps = tightPhrases(line).map((p) => p.text);
   const years = ps.filter(isYearLabel).length;
-  const others = ps.filter((t) => !isYearLabel(t) && !HEADER_WORD.test(t)).length;
+  // Arrows and brackets alone (the ⇒ of a wrapped 基準値⇒H31目標値) are neither header nor value.
+  const others = ps.filter((t) => !isYearLabel(t) && !HEADER_WORD.test(t) && !/^[→⇒▼↓()（）・\-]+$/u.test(t)).length;
   return years === 1 && others > 0;
 }
 
@@ -83,20 +84,28 @@ function isHeaderLike(line: Word[], yearRows: boolean): boolean {
 const overlaps = (a: { x0: number; x1: number }, b: { x0: number; x1: number }, slack = 0) => Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > -slack;
 
 /** Grow the key line into a band with the header-like lines stacked right above and below it. */
-function growBand(lines: Word[][], i: number, yearRows: boolean): Word[][] {
+function growBand(lines: Word[][], i: number, yearRows: boolean, edges: Edge[]): Word[][] {
   const band = [lines[i]!];
   const size = Math.max(...lines[i]!.map((w) => w.size));
   const maxGap = size * TABLE_SETTINGS.headerLineGap;
   const bandBox = () => bbox(band.flat());
+  // A rule across the band between it and a line: the line is in another row (the first data row).
+  const ruledOff = (a: number, b: number) => {
+    const box = bandBox();
+    const w = box.x1 - box.x0;
+    return edges.some((e) => e.dir === 'h' && e.at > a && e.at < b && e.from <= box.x0 + w * 0.3 && e.to >= box.x1 - w * 0.3);
+  };
   // Down first: a wrapped cell's lower line gives the line above it something to stand over.
   for (let j = i + 1, n = 0; j < lines.length && n < 3; j++, n++) {
     const l = lines[j]!;
-    if (Math.min(...l.map((w) => w.top)) - bandBox().bottom > maxGap || !isHeaderLike(l, yearRows)) break;
+    const top = Math.min(...l.map((w) => w.top));
+    if (top - bandBox().bottom > maxGap || !isHeaderLike(l, yearRows) || ruledOff(bandBox().bottom - 1, top + 1)) break;
     band.push(l);
   }
   for (let j = i - 1, n = 0; j >= 0 && n < 3; j--, n++) {
     const l = lines[j]!;
-    if (bandBox().top - Math.max(...l.map((w) => w.bottom)) > maxGap || !isHeaderLike(l, yearRows)) break;
+    const bottom = Math.max(...l.map((w) => w.bottom));
+    if (bandBox().top - bottom > maxGap || !isHeaderLike(l, yearRows) || ruledOff(bottom - 1, bandBox().top + 1)) break;
     // Stacked over the band's cells (a phrase over one of them, none far outside), not a heading beside it.
     const ps = tightPhrases(l);
     const over = ps.filter((w) => band.flat().some((b) => overlaps(w, b, size))).length;
@@ -235,7 +244,7 @@ export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[],
         const i = lines.findIndex((l) => l.includes(first[0]!));
         const line = lines[i]!;
         if (!key.test(lineText(line).replace(/\s+/gu, '')) || !isHeaderLike(line, yearRows)) continue;
-        const band = growBand(lines, i, yearRows);
+        const band = growBand(lines, i, yearRows, p.edges);
         const words = band.flat();
         const cells = headerCells(band, p.edges, role);
         const text = cells.map((x) => x.text.replace(/\s+/gu, '')).join('|');

@@ -26,7 +26,7 @@ export const TABLE_SETTINGS = {
   /** A header cell's line is never wider than this (em); wider text is prose. */
   headerMaxWordEm: 24,
   /** Header words of different text runs closer than this (em) on one line are one header phrase (unless a vertical edge parts them). */
-  phraseGap: 0.3,
+  phraseGap: 0.6,
 
   // ---- stage 3: table extent ----
   /** Header lines further apart than this (em) are not one header band. */
