@@ -16,8 +16,10 @@ export const YEAR_LABEL_RE = /^(?:H|平成)\s*(\d{1,2}|元)(?:年度?)?$|^(?:R|�
 /** A year label at the start of a text (the label may be followed by more text in the same cell). */
 export const YEAR_LABEL_START_RE = /^(?:(?:H|平成)\s*(?:\d{1,2}|元)|(?:R|令和)\s*(?:\d{1,2}|元)|20\d{2})(?:年度|年)?/u;
 
+/** A fiscal-year label of a plausible plan year (H3 is the wrapped end of "H31", not 1991). */
 export function isYearLabel(text: string): boolean {
-  return YEAR_LABEL_RE.test(text.replace(/\s+/gu, ''));
+  const y = yearNumber(text);
+  return y >= TABLE_SETTINGS.firstPlanYear && y <= TABLE_SETTINGS.lastPlanYear;
 }
 
 /** Western fiscal year of a label (H27 → 2015, 令和元年度 → 2019, 2015年度 → 2015), NaN if it is none. */

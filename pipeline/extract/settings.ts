@@ -28,6 +28,10 @@ export const TABLE_SETTINGS = {
   /** Header words of different text runs closer than this (em) on one line are one header phrase (unless a vertical edge parts them). */
   phraseGap: 0.6,
 
+  /** Fiscal years a progress report's tables can hold; a label outside them (H3 from a wrapped "H31") is no year. */
+  firstPlanYear: 2000,
+  lastPlanYear: 2060,
+
   // ---- stage 3: table extent ----
   /** Header lines further apart than this (em) are not one header band. */
   headerLineGap: 1.6,
