@@ -70,7 +70,10 @@ function isDataLine(line: Word[], yearRows: boolean): boolean {
   const ps = tightPhrases(line).map((p) => p.text);
   const years = ps.filter(isYearLabel).length;
   // Arrows and brackets alone (the ⇒ of a wrapped 基準値⇒H31目標値) are neither header nor value.
-  const others = ps.filter((t) => !isYearLabel(t) && !HEADER_WORD.test(t) && !/^[→⇒▼↓()（）・\-]+$/u.test(t)).length;
+  // Other cells of a data row: a value (digits, a dash, a symbol) or a text of three or more characters;
+  // one or two stray characters (目, 値→) are the wrapped pieces of a header cell.
+  const value = new RegExp(`\\d|^[${PROGRESS_GLYPHS}]$`, 'u');
+  const others = ps.filter((t) => !isYearLabel(t) && !HEADER_WORD.test(t) && !/^[→⇒▼↓()（）・]+$/u.test(t) && (value.test(t) || [...t].length >= 3)).length;
   return years === 1 && others > 0;
 }
 
@@ -80,7 +83,9 @@ function isHeaderLike(line: Word[], yearRows: boolean): boolean {
   if (isStopLine(text) || isDataLine(line, yearRows)) return false;
   if (line.some((w) => w.x1 - w.x0 > w.size * TABLE_SETTINGS.headerMaxWordEm)) return false;
   // A bare one- or two-digit piece is a wrapped year ("H" / "31目標値").
-  return tightPhrases(line).map((p) => p.text).every((t) => !/\d/u.test(t) || /^\d{1,2}$/u.test(t) || YEAR_LABEL_START_RE.test(t) || HEADER_WORD.test(t));
+  return tightPhrases(line)
+    .map((p) => p.text.replace(/^[→⇒▼↓()（）・]+/u, ''))
+    .every((t) => !/\d/u.test(t) || /^\d{1,2}$/u.test(t) || YEAR_LABEL_START_RE.test(t) || HEADER_WORD.test(t));
 }
 
 const overlaps = (a: { x0: number; x1: number }, b: { x0: number; x1: number }, slack = 0) => Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > -slack;
