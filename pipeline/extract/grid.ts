@@ -266,9 +266,10 @@ export function traceTable(start: HeaderBand, pages: PageInput[], kindBands: Hea
       seg = buildSegment(next, repeated, leaves, l1, r1, repeated.bottom + 0.5, nextTableTop(allBands, next.page, repeated.colLeft, repeated.bottom, next.height));
       continue;
     }
-    const bounds = [0, ...next.gutters, next.width];
-    left = bounds[0]!;
-    const right = bounds[1]!;
+    // The table goes on at the same width (a page of the same format); a reading column narrower than it does not cut it.
+    const prev = segments.at(-1) ?? { left: l0, right: r0 };
+    left = prev.left;
+    const right = prev.right;
     const firstTop = continuationTop(next, left, right, seg ? seg.columns : prevCols!);
     prevCols = null;
     if (firstTop === null) break;

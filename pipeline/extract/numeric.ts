@@ -65,6 +65,10 @@ function spanText(words: Array<{ s: number; w: Word }>, rowsOfBlock: number[], b
   const filled = perRow.filter((t) => t.trim().length > 0);
   const key = (t: string) => t.replace(/\s+/gu, '');
   if (filled.length >= 2 && filled.every((t) => key(t) === key(filled[0]!))) return filled[0]!;
+  // A merged cell cut by a page break and printed whole on both pages (as Calc does): read once.
+  const pages = [...new Set(words.map((x) => x.w.page))];
+  const perPage = pages.map((p) => cellText(words.filter((x) => x.w.page === p).map((x) => x.w)));
+  if (perPage.length >= 2 && perPage.every((t) => key(t) === key(perPage[0]!))) return perPage[0]!;
   return cellText(words.map((x) => x.w));
 }
 
