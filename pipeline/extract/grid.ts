@@ -206,7 +206,7 @@ export function refineColumns(segments: Segment[]): Segment[] {
   const pools = new Map<string, Word[]>();
   for (const s of segments) {
     const k = templateKey(s.leaves);
-    pools.set(k, [...(pools.get(k) ?? []), ...s.words, ...s.stray]);
+    pools.set(k, [...(pools.get(k) ?? []), ...s.words]);
   }
   return segments.map((s) => {
     const pooled = pools.get(templateKey(s.leaves))!;

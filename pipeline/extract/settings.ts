@@ -15,6 +15,12 @@ export const TABLE_SETTINGS = {
   /** A vertical edge is a column boundary of a table segment when it covers at least this share of the segment's body height. */
   colEdgeCover: 0.55,
 
+  // ---- page furniture ----
+  /** Running headers and footers are looked for within this share of the page height from the top and bottom edges. */
+  furnitureMargin: 0.1,
+  /** A line recurring (digits aside) at the same height on this share of the pages, and on two at least, is furniture. */
+  furnitureShare: 0.4,
+
   // ---- stage 2: text → lines, cells ----
   /** Words whose vertical centres differ by less than this (em) are on one visual line. */
   lineTolerance: 0.45,

@@ -12,6 +12,7 @@
  *  6. accounting: text no cell could take is reported; blocks that fail their checks are uncertain
  * Tolerances are in settings.ts.
  */
+import { furnitureWords } from './furniture.js';
 import { findHeaderBands, readingColumn, type PageInput } from './header.js';
 import { refineColumns, traceTable, type Segment } from './grid.js';
 import { readKpi } from './kpi.js';
@@ -42,7 +43,10 @@ function following(pages: PageInput[], seg: Segment): Array<{ page: number; line
   return out;
 }
 
-export function readTables(pages: PageInput[]): TablesResult {
+export function readTables(input: PageInput[]): TablesResult {
+  // Tables are read without page furniture (running headers, footers, page numbers).
+  const furniture = furnitureWords(input);
+  const pages = input.map((p) => ({ ...p, words: p.words.filter((w) => !furniture.has(w)) }));
   const numBands = findHeaderBands(pages, NUMERIC.headerKey, NUMERIC.headerAlso, (t) => roleOf(NUMERIC, t));
   const kpiBands = findHeaderBands(pages, KPI.headerKey, KPI.headerAlso, (t) => roleOf(KPI, t), false).filter((b) => !numBands.some((n) => n.page === b.page && n.words.some((w) => b.words.includes(w))));
   const all = [...numBands, ...kpiBands];
