@@ -53,7 +53,13 @@ export function anchorBands(segments: Segment[], anchors: Anchor[], keyCol: (seg
       const mid = (upper.bottom + lower.top) / 2;
       return edges.length ? edges.reduce((b, y) => (Math.abs(y - mid) < Math.abs(b - mid) ? y : b)) : mid;
     };
-    const top = prev && prev.seg === a.seg ? boundary(prev, a) : seg.top - 0.5;
+    // The first row of a continuation page starts at the last rule above it: what sits higher is the tail of the row the page break cut.
+    const firstTop = () => {
+      if (!prev) return seg.top - 0.5;
+      const edges = rowEdgesBetween(seg.edges, seg.top, a.top + 0.5, col.x0, col.x1);
+      return edges.length ? edges.at(-1)! : seg.top - 0.5;
+    };
+    const top = prev && prev.seg === a.seg ? boundary(prev, a) : firstTop();
     const bottom = next && next.seg === a.seg ? boundary(a, next) : seg.bottom + 0.5;
     return { seg: a.seg, page: a.page, top, bottom };
   });
