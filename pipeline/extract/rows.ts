@@ -9,7 +9,7 @@
 import { rowEdgesBetween } from './edges.js';
 import type { Segment } from './grid.js';
 import { TABLE_SETTINGS } from './settings.js';
-import { cy, lineText, toLines, type Word } from './words.js';
+import { cellText, cy, lineText, toLines, type Word } from './words.js';
 
 export interface Anchor {
   seg: number;
@@ -83,9 +83,8 @@ export function bandOf(bands: Band[], s: number, w: Word): number {
  * in its cell (上, 以上, 人/年, (集計中) after a number on the line before).
  */
 export function isFragment(line: string): boolean {
-  const t = line.trim();
-  if (t === '') return false;
-  if (/\d/u.test(t)) return false;
+  const t = line.replace(/\s+/gu, '');
+  if (t === '' || /\d/u.test(t) || [...t].length > TABLE_SETTINGS.maxFragmentChars) return false;
   return !/^[-—―ー－‐−○〇△×]$|^(集計中|調査中|未定|なし|―|—)$/u.test(t);
 }
 
@@ -100,7 +99,8 @@ export function repairFragments(cells: Word[][]): Word[][] {
     const lines = toLines(out[i]!);
     const first = lines[0];
     const above = out[i - 1]!;
-    if (!first || above.length === 0 || !isFragment(lineText(first))) continue;
+    // Only the tail of a number wraps this way (16,507人以 / 上); a text value above keeps its own lines.
+    if (!first || above.length === 0 || !isFragment(lineText(first)) || !/\d/u.test(cellText(above))) continue;
     const aboveBottom = Math.max(...above.map((w) => w.bottom));
     const size = first[0]!.size;
     if (first[0]!.page !== above[0]!.page || Math.min(...first.map((w) => w.top)) - aboveBottom > size * TABLE_SETTINGS.paragraphGap) continue;

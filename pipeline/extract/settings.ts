@@ -26,6 +26,8 @@ export const TABLE_SETTINGS = {
   lineTolerance: 0.45,
   /** Two lines of one column are one cell paragraph when the gap between them is below this (em) and no edge separates them. */
   paragraphGap: 0.6,
+  /** A line of at most this many characters without a digit (上, 以上, (集計中)) can be the wrapped tail of the value above it. */
+  maxFragmentChars: 5,
   /** A word that sticks out of its column by more than this share of its width, on both sides, straddles columns. */
   straddleShare: 0.3,
 
