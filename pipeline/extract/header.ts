@@ -9,7 +9,7 @@
 import type { Edge } from './edges.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { leadingCircled } from './text.js';
-import { isStopLine, OUTLOOK_SYMBOLS, PROGRESS_GLYPHS } from './vocabulary.js';
+import { isHeading, isStopLine, OUTLOOK_SYMBOLS, PROGRESS_GLYPHS } from './vocabulary.js';
 import { bbox, cx, cy, lineText, tightPhrases, toLines, type Word } from './words.js';
 
 export const YEAR_LABEL_RE = /^(?:H|平成)\s*(\d{1,2}|元)(?:年度?)?$|^(?:R|令和)\s*(\d{1,2}|元)(?:年度?)?$|^(20\d{2})(?:年度?)?$/u;
@@ -78,9 +78,10 @@ function isDataLine(line: Word[], yearRows: boolean): boolean {
 }
 
 /** A line that can belong to a header band: short labels, no values, no prose. */
-function isHeaderLike(line: Word[], yearRows: boolean): boolean {
+function isHeaderLike(line: Word[], yearRows: boolean, below = false): boolean {
   const text = lineText(line);
-  if (isStopLine(text) || isDataLine(line, yearRows)) return false;
+  // Under the key line a lone 数値目標 is a bottom-aligned header cell, not a heading.
+  if ((below ? isStopLine(text) && !isHeading(text) : isStopLine(text)) || isDataLine(line, yearRows)) return false;
   if (line.some((w) => w.x1 - w.x0 > w.size * TABLE_SETTINGS.headerMaxWordEm)) return false;
   // A bare one- or two-digit piece is a wrapped year ("H" / "31目標値").
   return tightPhrases(line)
@@ -106,7 +107,7 @@ function growBand(lines: Word[][], i: number, yearRows: boolean, edges: Edge[]):
   for (let j = i + 1, n = 0; j < lines.length && n < 3; j++, n++) {
     const l = lines[j]!;
     const top = Math.min(...l.map((w) => w.top));
-    if (top - bandBox().bottom > maxGap || !isHeaderLike(l, yearRows) || ruledOff(bandBox().bottom - 1, top + 1)) break;
+    if (top - bandBox().bottom > maxGap || !isHeaderLike(l, yearRows, true) || ruledOff(bandBox().bottom - 1, top + 1)) break;
     band.push(l);
   }
   for (let j = i - 1, n = 0; j >= 0 && n < 3; j--, n++) {

@@ -36,6 +36,7 @@ const SYMBOL_OF = new Map<string, ProgressSymbol>();
 for (const [sym, forms] of Object.entries(raw.progressSymbols)) for (const f of forms) SYMBOL_OF.set(f, sym as ProgressSymbol);
 export const OUTLOOK_SYMBOLS = raw.outlookSymbols as Array<'A' | 'B' | 'C'>;
 const STOP_LINES = raw.stopLines.map(re);
+const HEADINGS = raw.headings.map(re);
 const OTHER_TABLE_HEADERS = raw.otherTableHeaders.map(re);
 
 /** The progress symbol a glyph stands for (○ for 〇, - for ー －, …), or null. */
@@ -60,10 +61,16 @@ export function rowLabelOf(text: string): RowLabel | null {
   return null;
 }
 
-/** A line that ends a table: a legend line, a section heading. */
+/** A section heading alone on its line (数値目標, 【課題】, KPI). */
+export function isHeading(text: string): boolean {
+  const t = text.trim();
+  return HEADINGS.some((p) => p.test(t));
+}
+
+/** A line that ends a table: a legend line, a numbered or bracketed section heading. */
 export function isStopLine(text: string): boolean {
   const t = text.trim();
-  return STOP_LINES.some((p) => p.test(t));
+  return STOP_LINES.some((p) => p.test(t)) || isHeading(t);
 }
 
 /** A line that opens another table (a separate 達成見込み table under the KPI table). */
