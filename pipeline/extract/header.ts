@@ -83,6 +83,8 @@ function isHeaderLike(line: Word[], yearRows: boolean, below = false): boolean {
   // Under the key line a lone 数値目標 is a bottom-aligned header cell, not a heading.
   if ((below ? isStopLine(text) && !isHeading(text) : isStopLine(text)) || isDataLine(line, yearRows)) return false;
   if (line.some((w) => w.x1 - w.x0 > w.size * TABLE_SETTINGS.headerMaxWordEm)) return false;
+  // A line of arrows alone is the ▼ of a baseline → target cell, the body's first row.
+  if (/^[▼▲↓⇒→\s]+$/u.test(text)) return false;
   // A bare one- or two-digit piece is a wrapped year ("H" / "31目標値").
   return tightPhrases(line)
     .map((p) => p.text.replace(/^[→⇒▼↓()（）・]+/u, ''))
