@@ -89,7 +89,7 @@ const cases: Case[] = [
     name: 'a table that fails its structure checks',
     args: () => [bad('broken-table.pdf')],
     file: () => bad('broken-table.pdf'),
-    problem: 'the numeric-target table (page 1) fails its structure checks: indicator 1 has 1 year rows, others have 2; indicator 1: no indicator name found; indicator 2: year H31 does not follow H27; and 5 more',
+    problem: 'the numeric-target table (page 1) fails its structure checks: indicator 1 has the years H29; most indicators have FY2015–FY2015; indicator 1: no indicator name found; indicator 2: no indicator name found; and 7 more',
     hint: /not one the extractor can read/u,
   },
   { name: 'a file that does not exist', args: () => [join(ROOT, 'test/fixtures/bad/no-such-file.pdf')], file: () => join(ROOT, 'test/fixtures/bad/no-such-file.pdf'), problem: 'file not found', hint: /check the path/u },

@@ -179,7 +179,10 @@ function checkBlocks(rows: NumericTableRow[]): string[] {
   for (const [b, rs] of byBlock) {
     const problems: string[] = [];
     const ys = rs.map((r) => yearNumber(r.year));
-    if (ys.join(',') !== plan && byBlock.size > 1) problems.push(`indicator ${b + 1} has the years ${rs.map((r) => r.year).join(', ')}, the others ${plan.split(',').length} plan years`);
+    if (ys.join(',') !== plan && byBlock.size > 1) {
+      const planLabels = plan.split(',').map(Number);
+      problems.push(`indicator ${b + 1} has the years ${rs.map((r) => r.year).join(', ')}; most indicators have FY${planLabels[0]}–FY${planLabels.at(-1)}`);
+    }
     for (let i = 1; i < ys.length; i++) if (ys[i] !== ys[i - 1]! + 1) problems.push(`indicator ${b + 1}: year ${rs[i]!.year} does not follow ${rs[i - 1]!.year}`);
     if (!rs[0]?.name.trim()) problems.push(`indicator ${b + 1}: no indicator name found`);
     for (const r of rs) r.problems.push(...problems);
