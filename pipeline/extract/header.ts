@@ -138,7 +138,9 @@ function phrases(line: Word[], edges: Edge[], role: RoleOf): Array<{ words: Word
     const p = out.at(-1);
     const edgeBetween = p && edges.some((e) => e.dir === 'v' && e.at > p.x1 - 0.5 && e.at < w.x0 + 0.5 && e.from < w.bottom && e.to > w.top);
     const pText = p ? lineText(p.words) : '';
-    const hides = p && role(w.text) !== null && role(pText) !== null;
+    // An arrow joins what stands on its two sides (基準値→ H31目標値 is one cell).
+    const arrow = /[→⇒]$/u.test(pText) || /^[→⇒]/u.test(w.text);
+    const hides = p && !arrow && role(w.text) !== null && role(pText) !== null;
     const sameRun = p && p.words.at(-1)!.run === w.run;
     if (p && !edgeBetween && (sameRun || (w.x0 - p.x1 < w.size * TABLE_SETTINGS.phraseGap && !hides))) {
       p.words.push(w);
