@@ -27,15 +27,36 @@ export interface Band {
   bottom: number;
 }
 
-/** Lines of the key column whose text passes `test`, in reading order over all segments. */
+/**
+ * Lines of a key column gathered into its cells' texts: a line joins the one
+ * above when they are close, no rule parts them, and they are not two labels
+ * (平成 / 27 / 年度 wrapped in a narrow column is one label; H27 over H28 is two).
+ */
+function keyCells(seg: Segment, k: number, test: (text: string) => boolean): Word[][][] {
+  const groups: Word[][][] = [];
+  const joined = (g: Word[][]) => g.map(lineText).join('');
+  for (const line of toLines(seg.words.filter((w) => w.col === k))) {
+    const g = groups.at(-1);
+    const last = g?.at(-1);
+    const top = Math.min(...line.map((w) => w.top));
+    const close = last && top - Math.max(...last.map((w) => w.bottom)) < line[0]!.size * TABLE_SETTINGS.paragraphGap;
+    const ruled = last && rowEdgesBetween(seg.edges, Math.max(...last.map((w) => w.bottom)) - 0.5, top + 0.5, seg.columns[k]!.x0, seg.columns[k]!.x1).length > 0;
+    if (g && close && !ruled && !(test(joined(g)) && test(lineText(line)))) g.push(line);
+    else groups.push([line]);
+  }
+  return groups;
+}
+
+/** Cells of the key column whose text passes `test`, in reading order over all segments. */
 export function findAnchors(segments: Segment[], keyCol: (seg: Segment) => number, test: (text: string) => boolean): Anchor[] {
   const out: Anchor[] = [];
   segments.forEach((seg, s) => {
     const k = keyCol(seg);
     if (k < 0) return;
-    for (const line of toLines(seg.words.filter((w) => w.col === k))) {
-      const text = lineText(line);
-      if (test(text)) out.push({ seg: s, page: seg.page, text, top: Math.min(...line.map((w) => w.top)), bottom: Math.max(...line.map((w) => w.bottom)) });
+    for (const cell of keyCells(seg, k, test)) {
+      const text = cell.map(lineText).join('');
+      const words = cell.flat();
+      if (test(text)) out.push({ seg: s, page: seg.page, text, top: Math.min(...words.map((w) => w.top)), bottom: Math.max(...words.map((w) => w.bottom)) });
     }
   });
   return out;
