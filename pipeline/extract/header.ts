@@ -106,13 +106,13 @@ function growBand(lines: Word[][], i: number, yearRows: boolean, edges: Edge[]):
     return edges.some((e) => e.dir === 'h' && e.at > a && e.at < b && e.from <= box.x0 + w * 0.3 && e.to >= box.x1 - w * 0.3);
   };
   // Down first: a wrapped cell's lower line gives the line above it something to stand over.
-  for (let j = i + 1, n = 0; j < lines.length && n < 3; j++, n++) {
+  for (let j = i + 1, n = 0; j < lines.length && n < TABLE_SETTINGS.headerMaxLines; j++, n++) {
     const l = lines[j]!;
     const top = Math.min(...l.map((w) => w.top));
-    if (top - bandBox().bottom > maxGap || !isHeaderLike(l, yearRows, true) || ruledOff(bandBox().bottom - 1, top + 1)) break;
+    if (top - bandBox().bottom > size * TABLE_SETTINGS.headerGapBelow || !isHeaderLike(l, yearRows, true) || ruledOff(bandBox().bottom - 1, top + 1)) break;
     band.push(l);
   }
-  for (let j = i - 1, n = 0; j >= 0 && n < 3; j--, n++) {
+  for (let j = i - 1, n = 0; j >= 0 && n < TABLE_SETTINGS.headerMaxLines; j--, n++) {
     const l = lines[j]!;
     const bottom = Math.max(...l.map((w) => w.bottom));
     if (bandBox().top - bottom > maxGap || !isHeaderLike(l, yearRows) || ruledOff(bottom - 1, bandBox().top + 1)) break;

@@ -43,6 +43,10 @@ export const TABLE_SETTINGS = {
   // ---- stage 3: table extent ----
   /** Header lines further apart than this (em) are not one header band. */
   headerLineGap: 1.6,
+  /** A header band takes at most this many lines above and below its key line. */
+  headerMaxLines: 6,
+  /** …below the key line, where a tall header row's sub-headers (○ △ × - under 進捗度) sit, up to this (em). */
+  headerGapBelow: 3,
   /** A vertical gap between table lines larger than this many times the typical row pitch ends the table. */
   maxRowGapPitches: 3.5,
   /** …but never ends it below this gap (em). */
