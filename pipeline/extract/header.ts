@@ -105,10 +105,17 @@ function growBand(lines: Word[][], i: number, yearRows: boolean, edges: Edge[]):
     const w = box.x1 - box.x0;
     return edges.some((e) => e.dir === 'h' && e.at > a && e.at < b && e.from <= box.x0 + w * 0.3 && e.to >= box.x1 - w * 0.3);
   };
+  // The first row's year label (top-aligned, wrapped: "H27年" / "度") stands under the 年度 cell.
+  const underYearCell = (l: Word[]) => {
+    const labels = tightPhrases(l).filter((p) => isYearLabel(p.text) || YEAR_LABEL_START_RE.test(p.text) && /^[^目基]*$/u.test(p.text));
+    const yearCells = band.flatMap((b) => tightPhrases(b)).filter((p) => /^(年度|年)$/u.test(p.text));
+    return yearRows && labels.length === 1 && yearCells.some((c) => overlaps(c, labels[0]!));
+  };
   // Down first: a wrapped cell's lower line gives the line above it something to stand over.
   for (let j = i + 1, n = 0; j < lines.length && n < TABLE_SETTINGS.headerMaxLines; j++, n++) {
     const l = lines[j]!;
     const top = Math.min(...l.map((w) => w.top));
+    if (underYearCell(l)) break;
     if (top - bandBox().bottom > size * TABLE_SETTINGS.headerGapBelow || !isHeaderLike(l, yearRows, true) || ruledOff(bandBox().bottom - 1, top + 1)) break;
     band.push(l);
   }
