@@ -148,8 +148,10 @@ function phrases(line: Word[], edges: Edge[], role: RoleOf): Array<{ words: Word
     // An arrow joins what stands on its two sides (基準値→ H31目標値 is one cell).
     const arrow = /[→⇒]$/u.test(pText) || /^[→⇒]/u.test(w.text);
     const hides = p && !arrow && role(w.text) !== null && role(pText) !== null;
+    // Year labels side by side are year columns, never one cell.
+    const twoYears = p && isYearLabel(w.text) && p.words.some((x) => isYearLabel(x.text));
     const sameRun = p && p.words.at(-1)!.run === w.run;
-    if (p && !edgeBetween && (sameRun || (w.x0 - p.x1 < w.size * TABLE_SETTINGS.phraseGap && !hides))) {
+    if (p && !edgeBetween && !twoYears && (sameRun || (w.x0 - p.x1 < w.size * TABLE_SETTINGS.phraseGap && !hides))) {
       p.words.push(w);
       p.x1 = Math.max(p.x1, w.x1);
       p.top = Math.min(p.top, w.top);
