@@ -9,7 +9,7 @@
  * the words that fall in them.
  */
 import { columnEdgesIn, type Edge } from './edges.js';
-import { findHeaderBands, headerCells, headerLeaves, type HeaderBand, type HeaderCell, type PageInput, wordsIn } from './header.js';
+import { findHeaderBands, headerCells, headerLeaves, isHeaderLine, type HeaderBand, type HeaderCell, type PageInput, wordsIn } from './header.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { isStopLine, opensOtherTable } from './vocabulary.js';
 import { cx, cy, lineText, tightPhrases, toLines, type Word } from './words.js';
@@ -151,7 +151,7 @@ function scanBody(p: PageInput, band: HeaderBand | null, left: number, right: nu
     const size = Math.max(...line.map((w) => w.size));
     const lineTop = Math.min(...line.map((w) => w.top));
     const typical = pitches.length ? [...pitches].sort((a, b) => a - b)[Math.floor(pitches.length / 2)]! : size * 2;
-    if (isStopLine(lineText(line)) || opensOtherTable(lineText(line))) return { lines: out, end: 'stop' };
+    if (isStopLine(lineText(line)) || opensOtherTable(lineText(line)) || (out.length > 0 && isHeaderLine(line))) return { lines: out, end: 'stop' };
     if (out.length > 0 && lineTop - prevBottom > Math.max(typical * TABLE_SETTINGS.maxRowGapPitches, size * TABLE_SETTINGS.minEndGap)) {
       const rest = lines.slice(lines.indexOf(line));
       return { lines: out, end: rest.every((l) => l.every((w) => w.top > p.height * 0.9)) ? 'page' : 'gap' };

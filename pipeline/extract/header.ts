@@ -279,3 +279,10 @@ export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[],
 }
 
 export { cy };
+
+/** A line of two or more whole header cells and no values: the header of another table met inside a body. */
+export function isHeaderLine(line: Word[]): boolean {
+  const ps = tightPhrases(line).map((p) => p.text);
+  const pure = /^(数値目標|指標名?|基準値([→⇒].*)?|年度|目標値?|実績値?|進捗度?|評価|施策の基本的方向|KPI数?|目標年度.*|.*(達成見込み?|進捗状況|進捗度))$/u;
+  return ps.filter((t) => pure.test(t)).length >= 2 && isHeaderLike(line, false);
+}

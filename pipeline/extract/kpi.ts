@@ -98,24 +98,35 @@ function resolve(what: string, perRow: Pairs[], lines: Pairs[], counts: Array<nu
 
 /**
  * A separate outlook table (達成見込み) below the KPI table or opening the next
- * reading column or page: its lines of pairs in order.
+ * reading column or page: its lines of pairs in order, and by policy direction
+ * when the table repeats the circled numbers.
  */
-function separateOutlook(last: Segment, following: Array<{ page: number; lines: Word[][] }>): { lines: Pairs[]; region: Region } | null {
+function separateOutlook(last: Segment, following: Array<{ page: number; lines: Word[][] }>): { lines: Pairs[]; byNo: Map<number, Pairs> | null; region: Region } | null {
   for (const { page, lines } of following) {
     const start = lines.slice(0, 8).findIndex((l) => /達成見込|見込み?$|^目標年度/u.test(lineText(l).replace(/\s+/gu, '')));
     if (start < 0) continue;
     const out: Pairs[] = [];
+    const byNo = new Map<number, Pairs>();
+    let numbered = true;
     let bottom = 0;
     let headerLines = 0;
+    let lastNo: number | null = null;
     for (const l of lines.slice(start + 1)) {
-      const ps = pairs(lineText(l), PAIR_OUTLOOK_RE);
-      // The rest of a wrapped header (み, 達成見込み) comes before the first counts; a line without counts after them ends the table.
-      if (ps.length === 0 && (out.length > 0 || ++headerLines > 2)) break;
-      if (ps.length) out.push(ps);
+      const text = lineText(l);
+      const ps = pairs(text, PAIR_OUTLOOK_RE);
+      const no = leadingCircled(text);
+      // The rest of a wrapped header (み, 達成見込み) comes before the first counts; a line without counts or a number after them ends the table.
+      if (ps.length === 0 && no === null && (out.length > 0 || ++headerLines > 2)) break;
+      if (no !== null) lastNo = no;
+      if (ps.length) {
+        out.push(ps);
+        if (lastNo === null) numbered = false;
+        else byNo.set(lastNo, [...(byNo.get(lastNo) ?? []), ...ps]);
+      }
       bottom = Math.max(...l.map((w) => w.bottom));
     }
     const top = Math.min(...lines[start]!.map((w) => w.top));
-    if (out.length) return { lines: out, region: { page, x0: last.left, x1: last.right, top: top - 1, bottom: bottom + 1 } };
+    if (out.length) return { lines: out, byNo: numbered ? byNo : null, region: { page, x0: last.left, x1: last.right, top: top - 1, bottom: bottom + 1 } };
   }
   return null;
 }
@@ -147,9 +158,14 @@ export function readKpi(segments: Segment[], ctx: KpiContext): ExtractedKpiTable
     const sep = separateOutlook(segments.at(-1)!, ctx.following);
     if (sep) {
       outlLines = sep.lines;
-      outlRows = bands.map(() => []);
       regions.push(sep.region);
-      issues.push('note: outlook counts read from a separate table and matched to rows by their sums');
+      if (sep.byNo) {
+        outlRows = anchors.map((a) => sep.byNo!.get(leadingCircled(a.text)!) ?? []);
+        issues.push('note: outlook counts read from a separate table, matched to rows by their policy-direction numbers');
+      } else {
+        outlRows = bands.map(() => []);
+        issues.push('note: outlook counts read from a separate table and matched to rows by their sums');
+      }
     }
   }
   const p = resolve('progress', prog.perRow, prog.lines, counts, issues);
