@@ -24,6 +24,8 @@ export const TABLE_SETTINGS = {
   // ---- stage 2: text → lines, cells ----
   /** Words whose vertical centres differ by less than this (em) are on one visual line. */
   lineTolerance: 0.45,
+  /** …or when a word's height overlaps the line's by at least this share (of the smaller height). */
+  lineOverlap: 0.7,
   /** Two lines of one column are one cell paragraph when the gap between them is below this (em) and no edge separates them. */
   paragraphGap: 0.6,
   /** A line of at most this many characters without a digit (上, 以上, (集計中)) can be the wrapped tail of the value above it. */

@@ -60,10 +60,22 @@ export function pageWords(runs: TextRun[], page: number): Word[] {
 export function toLines<W extends Word>(words: W[]): W[][] {
   const sorted = [...words].sort((a, b) => cy(a) - cy(b) || a.x0 - b.x0);
   const lines: W[][] = [];
+  let top = 0;
+  let bottom = 0;
   for (const w of sorted) {
     const l = lines.at(-1);
-    if (l && Math.abs(cy(l[0]!) - cy(w)) < Math.min(l[0]!.size, w.size) * TABLE_SETTINGS.lineTolerance) l.push(w);
-    else lines.push([w]);
+    // Centres close, or the word overlaps most of the line's height (digits set in another font sit a little lower).
+    const near = l && Math.abs(cy(l[0]!) - cy(w)) < Math.min(l[0]!.size, w.size) * TABLE_SETTINGS.lineTolerance;
+    const overlap = l && Math.min(bottom, w.bottom) - Math.max(top, w.top) >= Math.min(bottom - top, w.bottom - w.top) * TABLE_SETTINGS.lineOverlap;
+    if (l && (near || overlap)) {
+      l.push(w);
+      top = Math.min(top, w.top);
+      bottom = Math.max(bottom, w.bottom);
+    } else {
+      lines.push([w]);
+      top = w.top;
+      bottom = w.bottom;
+    }
   }
   for (const l of lines) l.sort((a, b) => a.x0 - b.x0);
   return lines;
