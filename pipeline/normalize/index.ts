@@ -7,6 +7,7 @@ import type { ExtractedReport } from '../extract/index.js';
 import { compact, squash } from '../extract/text.js';
 import type { DatasetName, DatasetRecords, Finding, Goal, IndicatorRegistry, KPISummary, NumericTarget, PolicyDirection, TextItem } from '../lib/records.gen.js';
 import { datasetValidator, formatErrors } from '../lib/schemas.js';
+import { lostItems } from './accounting.js';
 import { IndicatorIndex } from './indicators.js';
 import { canonicalUnit, eraLabel, parseFiscalYear, parseGrade, parseProgressSymbol, parseQuantity, splitBaselineCell, type Quantity } from './parse.js';
 
@@ -246,6 +247,13 @@ export function normalizeReport(ex: ExtractedReport, meta: ReportMeta, registry:
     const n = (counters.get(k) ?? 0) + 1;
     counters.set(k, n);
     texts.push({ ...base, goal_no: t.goalNo, section: t.section, item_no: n, policy_direction_no: t.policyDirectionNo, text: squash(t.text), source_file: meta.file, source_page: t.page });
+  }
+
+  // Accounting: every indicator and policy direction the goals list must have come out of a table.
+  const namesByGoal = new Map<number, string[]>();
+  for (const r of numeric) if (!(namesByGoal.get(r.goal_no) ?? []).includes(r.indicator_name)) namesByGoal.set(r.goal_no, [...(namesByGoal.get(r.goal_no) ?? []), r.indicator_name]);
+  for (const lost of lostItems(ex.goals, namesByGoal, new Set(kpi.map((k) => k.policy_direction_no)))) {
+    finding({ dataset: lost.rule === 'indicator_not_read' ? 'numeric_targets' : 'kpi_summary', record_key: `${meta.file}#goal${lost.goalNo}`, rule: lost.rule, severity: 'error', message: lost.message, reported: lost.listed, recomputed: null, source_page: lost.page });
   }
 
   const datasets = {
