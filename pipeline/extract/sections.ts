@@ -111,7 +111,8 @@ export function readSections(layouts: PageLayout[], consumed: Set<Chunk>): Secti
       if (chunks.length === 0) continue;
       const text = squash(chunks.map((c) => c.text).join(' '));
       if (!text || /^-\s*\d+\s*-$/u.test(text) || /^\d+$/u.test(text)) continue; // page numbers
-      const era = eraLabel(text);
+      // The report year is read from the whole line (a running title sets it far right, apart from the rest).
+      const era = eraLabel(line.top < layout.height * 0.12 ? squash(line.chunks.map((c) => c.text).join(' ')) : text);
       if (era && (line.top < layout.height * 0.12 || /^2[.．]?/u.test(text))) yearLabels.push(era);
       if (LEGEND_RE.test(text)) {
         if (legend.length < 40) legend.push(text);
