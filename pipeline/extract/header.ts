@@ -238,18 +238,28 @@ export function wordsIn(p: PageInput, left: number, right: number): Word[] {
  * table on a page whose text is otherwise set in two columns).
  */
 function tableExtent(p: PageInput, bounds: number[], c: number, line: Word[]): [number, number] {
-  let right = c + 1;
   const y = cy(line[0]!);
   const size = line[0]!.size;
+  // The header zone: the key line and a header row's height around it (stacked and centred header cells).
+  const inZone = (w: Word) => Math.abs(cy(w) - y) < size * TABLE_SETTINGS.headerLineGap * 1.5;
+  const zone = (lo: number, hi: number) => p.words.filter((w) => inZone(w) && cx(w) >= bounds[lo]! && cx(w) < bounds[hi]!);
+  let left = c;
+  let right = c + 1;
+  // Only a header line widens (a heading or prose beside a table never does).
+  if (!isHeaderLike(line, true) || !line.some((w) => HEADER_WORD.test(w.text))) return [bounds[left]!, bounds[right]!];
   while (right < bounds.length - 1) {
-    // The header zone: the key line and a header row's height around it (stacked and centred header cells).
-    const inZone = (w: Word) => Math.abs(cy(w) - y) < size * TABLE_SETTINGS.headerLineGap * 1.5;
-    const lastX = Math.max(...p.words.filter((w) => inZone(w) && cx(w) < bounds[right]! && cx(w) >= bounds[c]!).map((w) => w.x1));
-    const beyond = p.words.filter((w) => inZone(w) && cx(w) >= bounds[right]! && cx(w) < bounds[right + 1]!);
-    if (beyond.length === 0 || Math.min(...beyond.map((w) => w.x0)) - lastX > size * 6) break;
+    const beyond = zone(right, right + 1);
+    if (beyond.length === 0 || Math.min(...beyond.map((w) => w.x0)) - Math.max(...zone(left, right).map((w) => w.x1)) > size * 6) break;
     right++;
   }
-  return [bounds[c]!, bounds[right]!];
+  // Leftwards only over header cells on the key line itself (the text column beside a table is prose).
+  while (left > 0) {
+    const before = p.words.filter((w) => Math.abs(cy(w) - y) < size * TABLE_SETTINGS.lineTolerance && cx(w) >= bounds[left - 1]! && cx(w) < bounds[left]!);
+    const gap = Math.min(...line.map((w) => w.x0)) - Math.max(...before.map((w) => w.x1));
+    if (before.length === 0 || gap > size * 3 || !before.some((w) => HEADER_WORD.test(w.text)) || !isHeaderLike(toLines(before)[0]!, true)) break;
+    left--;
+  }
+  return [bounds[left]!, bounds[right]!];
 }
 
 /** Every header band of a kind on the pages, top to bottom. */
@@ -259,7 +269,8 @@ export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[],
     const bounds = [0, ...p.gutters, p.width];
     for (let c = 0; c < bounds.length - 1; c++) {
       for (const first of toLines(wordsIn(p, bounds[c]!, bounds[c + 1]!))) {
-        if (!key.test(lineText(first).replace(/\s+/gu, '')) || out.some((b) => b.page === p.page && b.words.includes(first[0]!))) continue;
+        if (out.some((b) => b.page === p.page && b.words.includes(first[0]!))) continue;
+        // The key is tested on the line as wide as the table it heads (a header may run across a gutter).
         const [colLeft, colRight] = tableExtent(p, bounds, c, first);
         const lines = toLines(wordsIn(p, colLeft, colRight));
         const i = lines.findIndex((l) => l.includes(first[0]!));
