@@ -152,7 +152,9 @@ function scanBody(p: PageInput, band: HeaderBand | null, left: number, right: nu
     const lineTop = Math.min(...line.map((w) => w.top));
     const typical = pitches.length ? [...pitches].sort((a, b) => a - b)[Math.floor(pitches.length / 2)]! : size * 2;
     if (isStopLine(lineText(line)) || opensOtherTable(lineText(line)) || (out.length > 0 && isHeaderLine(line))) return { lines: out, end: 'stop' };
-    if (out.length > 0 && lineTop - prevBottom > Math.max(typical * TABLE_SETTINGS.maxRowGapPitches, size * TABLE_SETTINGS.minEndGap)) {
+    // A long gap ends the table, unless what follows is a row of the same columns (a tall row, a spacer before a page break).
+    const fitsRow = cols !== null && !isProse(line, cols) && new Set(line.map((w) => columnOf(w, cols))).size >= 2 && line.every((w) => columnOf(w, cols) >= 0);
+    if (out.length > 0 && !fitsRow && lineTop - prevBottom > Math.max(typical * TABLE_SETTINGS.maxRowGapPitches, size * TABLE_SETTINGS.minEndGap)) {
       const rest = lines.slice(lines.indexOf(line));
       return { lines: out, end: rest.every((l) => l.every((w) => w.top > p.height * 0.9)) ? 'page' : 'gap' };
     }
@@ -170,12 +172,11 @@ function buildSegment(p: PageInput, band: HeaderBand | null, leaves: HeaderCell[
   if (scan.lines.length === 0) return null;
   const bottomOf = (ls: Word[][]) => Math.max(...ls.flat().map((w) => w.bottom));
   let cols = columnsFor(leaves, scan.lines.flat(), p.edges, left, right, top, bottomOf(scan.lines));
-  const cut = scanBody(p, band, left, right, top, stopAt, cols);
-  if (cut.lines.length === 0) return null;
-  if (cut.lines.length < scan.lines.length) {
-    scan = cut;
-    cols = columnsFor(leaves, scan.lines.flat(), p.edges, left, right, top, bottomOf(scan.lines));
-  }
+  // Second pass with the columns: prose ends the body, a tall row does not.
+  const second = scanBody(p, band, left, right, top, stopAt, cols);
+  if (second.lines.length === 0) return null;
+  if (second.lines.length !== scan.lines.length) cols = columnsFor(leaves, second.lines.flat(), p.edges, left, right, top, bottomOf(second.lines));
+  scan = second;
   return placeWords({ page: p.page, top, bottom: bottomOf(scan.lines), left, right, columns: cols, words: [], stray: [], edges: p.edges, header: band, leaves, end: scan.end }, scan.lines.flat());
 }
 
