@@ -248,8 +248,10 @@ function tableExtent(p: PageInput, bounds: number[], c: number, line: Word[]): [
   // Only a header line widens (a heading or prose beside a table never does).
   if (!isHeaderLike(line, true) || !line.some((w) => HEADER_WORD.test(w.text))) return [bounds[left]!, bounds[right]!];
   while (right < bounds.length - 1) {
+    // Rightwards over header cells in the header's zone (a wide table's columns past a false gutter).
     const beyond = zone(right, right + 1);
-    if (beyond.length === 0 || Math.min(...beyond.map((w) => w.x0)) - Math.max(...zone(left, right).map((w) => w.x1)) > size * 6) break;
+    const gap = Math.min(...beyond.map((w) => w.x0)) - Math.max(...line.map((w) => w.x1));
+    if (beyond.length === 0 || gap > size * TABLE_SETTINGS.headerMaxWordEm || !beyond.some((w) => HEADER_WORD.test(w.text) || /^[A-C○〇△×\-—ー－]$/u.test(w.text))) break;
     right++;
   }
   // Leftwards only over header cells on the key line itself (the text column beside a table is prose).
