@@ -143,7 +143,9 @@ function phrases(line: Word[], edges: Edge[], role: RoleOf): Array<{ words: Word
   const out: Array<{ words: Word[]; x0: number; x1: number; top: number; bottom: number }> = [];
   for (const w of line) {
     const p = out.at(-1);
-    const edgeBetween = p && edges.some((e) => e.dir === 'v' && e.at > p.x1 - 0.5 && e.at < w.x0 + 0.5 && e.from < w.bottom && e.to > w.top);
+    // A rule between the two words' centres parts them (text may overflow its cell a little).
+    const last = p?.words.at(-1);
+    const edgeBetween = last && edges.some((e) => e.dir === 'v' && e.at > cx(last) && e.at < cx(w) && e.from < w.bottom && e.to > w.top);
     const pText = p ? lineText(p.words) : '';
     // An arrow joins what stands on its two sides (基準値→ H31目標値 is one cell).
     const arrow = /[→⇒]$/u.test(pText) || /^[→⇒]/u.test(w.text);
