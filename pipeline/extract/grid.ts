@@ -284,7 +284,8 @@ export function traceTable(start: HeaderBand, pages: PageInput[], kindBands: Hea
 function continuationTop(p: PageInput, left: number, right: number, cols: Column[]): number | null {
   const lines = toLines(wordsIn(p, left, right)).filter((l) => Math.min(...l.map((w) => w.top)) < p.height * TABLE_SETTINGS.continuationTopShare);
   for (const line of lines) {
-    if (isStopLine(lineText(line))) return null;
+    // Another table's header (a separate 達成見込み table) is not this table going on.
+    if (isStopLine(lineText(line)) || opensOtherTable(lineText(line)) || isHeaderLine(line)) return null;
     if (isProse(line, cols)) continue;
     // A running header: one short line far right or far left, alone above a gap, is skipped when it straddles nothing but sits above every column but one.
     const used = new Set(line.map((w) => columnOf(w, cols)).filter((c) => c >= 0));
