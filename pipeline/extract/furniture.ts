@@ -5,6 +5,7 @@
  * it, so a running header printed across a table continued from the previous
  * page is neither a row nor a reason to end the table.
  */
+import { isHeaderLine } from './header.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { cy, lineText, type Word } from './words.js';
 
@@ -30,10 +31,11 @@ export function furnitureWords(pages: PageWords[]): Set<Word> {
   candidates.forEach((lines) => {
     for (const k of new Set(lines.map((l) => keyOf(lineText(l), cy(l[0]!))))) count.set(k, (count.get(k) ?? 0) + 1);
   });
-  const need = Math.max(2, Math.ceil(pages.length * TABLE_SETTINGS.furnitureShare));
+  const need = Math.max(TABLE_SETTINGS.furnitureMinPages, Math.ceil(pages.length * TABLE_SETTINGS.furnitureShare));
   const out = new Set<Word>();
   candidates.forEach((lines) => {
-    for (const l of lines) if ((count.get(keyOf(lineText(l), cy(l[0]!))) ?? 0) >= need) for (const w of l) out.add(w);
+    // A table's header repeated at the top of each page is content, never furniture.
+    for (const l of lines) if ((count.get(keyOf(lineText(l), cy(l[0]!))) ?? 0) >= need && !isHeaderLine(l)) for (const w of l) out.add(w);
   });
   return out;
 }

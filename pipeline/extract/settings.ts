@@ -18,8 +18,9 @@ export const TABLE_SETTINGS = {
   // ---- page furniture ----
   /** Running headers and footers are looked for within this share of the page height from the top and bottom edges. */
   furnitureMargin: 0.1,
-  /** A line recurring (digits aside) at the same height on this share of the pages, and on two at least, is furniture. */
+  /** A line recurring (digits aside) at the same height on this share of the pages, and on `furnitureMinPages` at least, is furniture. */
   furnitureShare: 0.4,
+  furnitureMinPages: 3,
 
   // ---- stage 2: text → lines, cells ----
   /** Words whose vertical centres differ by less than this (em) are on one visual line. */
