@@ -5,7 +5,7 @@
  * it, so a running header printed across a table continued from the previous
  * page is neither a row nor a reason to end the table.
  */
-import { isHeaderLine } from './header.js';
+import { hasHeaderPiece } from './header.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { cy, lineText, type Word } from './words.js';
 
@@ -35,7 +35,7 @@ export function furnitureWords(pages: PageWords[]): Set<Word> {
   const out = new Set<Word>();
   candidates.forEach((lines) => {
     // A table's header repeated at the top of each page is content, never furniture.
-    for (const l of lines) if ((count.get(keyOf(lineText(l), cy(l[0]!))) ?? 0) >= need && !isHeaderLine(l)) for (const w of l) out.add(w);
+    for (const l of lines) if ((count.get(keyOf(lineText(l), cy(l[0]!))) ?? 0) >= need && !hasHeaderPiece(l)) for (const w of l) out.add(w);
   });
   return out;
 }
