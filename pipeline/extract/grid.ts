@@ -152,9 +152,12 @@ function scanBody(p: PageInput, band: HeaderBand | null, left: number, right: nu
     const lineTop = Math.min(...line.map((w) => w.top));
     const typical = pitches.length ? [...pitches].sort((a, b) => a - b)[Math.floor(pitches.length / 2)]! : size * 2;
     if (isStopLine(lineText(line)) || opensOtherTable(lineText(line)) || (out.length > 0 && isHeaderLine(line))) return { lines: out, end: 'stop' };
-    // A long gap ends the table, unless what follows is a row of the same columns (a tall row, a spacer before a page break).
-    const fitsRow = cols !== null && !isProse(line, cols) && new Set(line.map((w) => columnOf(w, cols))).size >= 2 && line.every((w) => columnOf(w, cols) >= 0);
-    if (out.length > 0 && !fitsRow && lineTop - prevBottom > Math.max(typical * TABLE_SETTINGS.maxRowGapPitches, size * TABLE_SETTINGS.minEndGap)) {
+    // A long gap ends the table, unless what follows it is more rows of the same columns (a tall row, a spacer
+    // before a page break, a row-spanning cell centred lower down): all its lines fit, and one spans two columns.
+    const fits = (l: Word[]) => cols !== null && !isProse(l, cols) && !isStopLine(lineText(l)) && l.every((w) => columnOf(w, cols) >= 0);
+    const block = lines.slice(lines.indexOf(line), lines.indexOf(line) + 4);
+    const rowsFollow = block.every(fits) && block.some((l) => new Set(l.map((w) => columnOf(w, cols!))).size >= 2);
+    if (out.length > 0 && !rowsFollow && lineTop - prevBottom > Math.max(typical * TABLE_SETTINGS.maxRowGapPitches, size * TABLE_SETTINGS.minEndGap)) {
       const rest = lines.slice(lines.indexOf(line));
       return { lines: out, end: rest.every((l) => l.every((w) => w.top > p.height * 0.9)) ? 'page' : 'gap' };
     }
