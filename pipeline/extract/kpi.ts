@@ -8,7 +8,7 @@
  * confirms is kept: each row's counts add up to its KPI count.
  */
 import type { Segment } from './grid.js';
-import { anchorBands, bandOf, findAnchors, keyColumn, type Band } from './rows.js';
+import { anchorBands, bandOf, findAnchors, keyColumn, type Anchor, type Band } from './rows.js';
 import type { ExtractedKpiTable, KpiTableRow, Region } from './table-types.js';
 import { leadingCircled } from './text.js';
 import { KPI, OUTLOOK_SYMBOLS, PROGRESS_GLYPHS, progressSymbol, roleOf, type KpiRole } from './vocabulary.js';
@@ -136,11 +136,36 @@ export interface KpiContext {
   following: Array<{ page: number; lines: Word[][] }>;
 }
 
-export function readKpi(segments: Segment[], ctx: KpiContext): ExtractedKpiTable | null {
+/**
+ * Where numbered text after the table begins (課題 items "① 関連: …" set right
+ * under the KPI rows): the first circled number that does not go on from the
+ * one before and has no count beside it.
+ */
+function tableEnd(segments: Segment[], anchors: Anchor[], cols: KCol[][]): { index: number; seg: number; top: number } | null {
+  for (let i = 1; i < anchors.length; i++) {
+    const a = anchors[i]!;
+    if (leadingCircled(a.text)! > leadingCircled(anchors[i - 1]!.text)!) continue;
+    const seg = segments[a.seg]!;
+    const counts = seg.words.filter((w) => cols[a.seg]![w.col]!.role !== 'name' && w.top < a.bottom + 1 && w.bottom > a.top - 1);
+    if (counts.length === 0) return { index: i, seg: a.seg, top: a.top };
+  }
+  return null;
+}
+
+/** The segments up to a point: later segments dropped, words from that point on left out. */
+function cutAt(segments: Segment[], end: { seg: number; top: number }): Segment[] {
+  return segments.slice(0, end.seg + 1).map((s, i) => (i === end.seg ? { ...s, words: s.words.filter((w) => w.bottom <= end.top + 0.5), stray: s.stray.filter((w) => w.bottom <= end.top + 0.5), bottom: end.top - 0.5 } : s));
+}
+
+export function readKpi(input: Segment[], ctx: KpiContext): ExtractedKpiTable | null {
+  let segments = input;
   const cols = segments.map(kpiColumns);
   const isAnchor = (t: string) => leadingCircled(t) !== null;
   const nameCol = keyColumn((seg) => cols[segments.indexOf(seg)]!.flatMap((c, k) => (c.role === 'name' ? [k] : [])), isAnchor);
-  const anchors = findAnchors(segments, nameCol, isAnchor);
+  const found = findAnchors(segments, nameCol, isAnchor);
+  const end = tableEnd(segments, found, cols);
+  if (end) segments = cutAt(segments, end);
+  const anchors = end ? found.slice(0, end.index) : found;
   if (anchors.length === 0) return null;
   const bands = anchorBands(segments, anchors, nameCol);
   const issues: string[] = [];
