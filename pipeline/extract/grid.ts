@@ -61,8 +61,11 @@ export function widestGap(words: Word[], a: number, b: number, min: number): [nu
 }
 
 /** Column boundaries between header leaves: an edge between them, else the widest empty strip of the body, else the middle. */
-export function columnsFor(leaves: HeaderCell[], body: Word[], edges: Edge[], left: number, right: number, top: number, bottom: number): Column[] {
+export function columnsFor(leaves: HeaderCell[], allBody: Word[], edges: Edge[], left: number, right: number, top: number, bottom: number): Column[] {
   const vEdges = columnEdgesIn(edges, left, right, top, bottom, TABLE_SETTINGS.colEdgeCover);
+  // Text running under two header centres or more is no cell's (prose under a table): no evidence for a boundary.
+  const centres = leaves.map(cx);
+  const body = allBody.filter((w) => centres.filter((c) => w.x0 < c && w.x1 > c).length < 2);
   const bounds: number[] = [left];
   const ruled: boolean[] = [];
   for (let i = 0; i + 1 < leaves.length; i++) {

@@ -146,7 +146,7 @@ function tableEnd(segments: Segment[], anchors: Anchor[], cols: KCol[][]): { ind
     const a = anchors[i]!;
     if (leadingCircled(a.text)! > leadingCircled(anchors[i - 1]!.text)!) continue;
     const seg = segments[a.seg]!;
-    const counts = seg.words.filter((w) => cols[a.seg]![w.col]!.role !== 'name' && w.top < a.bottom + 1 && w.bottom > a.top - 1);
+    const counts = seg.words.filter((w) => cols[a.seg]![w.col]!.role !== 'name' && /\d/u.test(w.text) && !/[\u3040-\u30ff\u4e00-\u9fff]{2}/u.test(w.text) && w.top < a.bottom + 1 && w.bottom > a.top - 1);
     if (counts.length === 0) return { index: i, seg: a.seg, top: a.top };
   }
   return null;
@@ -155,6 +155,15 @@ function tableEnd(segments: Segment[], anchors: Anchor[], cols: KCol[][]): { ind
 /** The segments up to a point: later segments dropped, words from that point on left out. */
 function cutAt(segments: Segment[], end: { seg: number; top: number }): Segment[] {
   return segments.slice(0, end.seg + 1).map((s, i) => (i === end.seg ? { ...s, words: s.words.filter((w) => w.bottom <= end.top + 0.5), stray: s.stray.filter((w) => w.bottom <= end.top + 0.5), bottom: end.top - 0.5 } : s));
+}
+
+/** The segments of a KPI table without the numbered text that may follow it (done before column boundaries are pooled). */
+export function trimKpi(segments: Segment[]): Segment[] {
+  const cols = segments.map(kpiColumns);
+  const isAnchor = (t: string) => leadingCircled(t) !== null;
+  const nameCol = keyColumn((seg) => cols[segments.indexOf(seg)]!.flatMap((c, k) => (c.role === 'name' ? [k] : [])), isAnchor);
+  const end = tableEnd(segments, findAnchors(segments, nameCol, isAnchor), cols);
+  return end ? cutAt(segments, end) : segments;
 }
 
 export function readKpi(input: Segment[], ctx: KpiContext): ExtractedKpiTable | null {

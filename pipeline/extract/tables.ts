@@ -15,7 +15,7 @@
 import { furnitureWords } from './furniture.js';
 import { findHeaderBands, readingColumn, type PageInput } from './header.js';
 import { refineColumns, traceTable, type Segment } from './grid.js';
-import { readKpi } from './kpi.js';
+import { readKpi, trimKpi } from './kpi.js';
 import { readNumeric } from './numeric.js';
 import type { ExtractedKpiTable, ExtractedNumericTable } from './table-types.js';
 import { KPI, NUMERIC, roleOf } from './vocabulary.js';
@@ -51,13 +51,13 @@ export function readTables(input: PageInput[]): TablesResult {
   const kpiBands = findHeaderBands(pages, KPI.headerKey, KPI.headerAlso, (t) => roleOf(KPI, t), false).filter((b) => !numBands.some((n) => n.page === b.page && n.words.some((w) => b.words.includes(w))));
   const all = [...numBands, ...kpiBands];
   const used = new Set<object>();
-  const trace = (bands: typeof numBands): Segment[][] => {
+  const trace = (bands: typeof numBands, trim: (s: Segment[]) => Segment[] = (s) => s): Segment[][] => {
     const tables: Segment[][] = [];
     for (const band of bands) {
       if (used.has(band)) continue;
       const { segments, usedBands } = traceTable(band, pages, bands, all);
       for (const b of usedBands) used.add(b);
-      if (segments.length) tables.push(segments);
+      if (segments.length) tables.push(trim(segments));
     }
     // Column boundaries rest on every table of the same template, then words are placed again.
     const refined = refineColumns(tables.flat());
@@ -65,7 +65,7 @@ export function readTables(input: PageInput[]): TablesResult {
     return tables.map((t) => t.map(() => refined[k++]!));
   };
   const numeric = trace(numBands).map((segments) => readNumeric(segments)).filter((t): t is ExtractedNumericTable => t !== null);
-  const kpi = trace(kpiBands)
+  const kpi = trace(kpiBands, trimKpi)
     .map((segments) => readKpi(segments, { following: following(pages, segments.at(-1)!) }))
     .filter((t): t is ExtractedKpiTable => t !== null);
   return { numeric, kpi };
