@@ -101,7 +101,9 @@ function resolve(what: string, perRow: Pairs[], lines: Pairs[], counts: Array<nu
  * reading column or page: its lines of pairs in order, and by policy direction
  * when the table repeats the circled numbers.
  */
-function separateOutlook(last: Segment, following: Array<{ page: number; lines: Word[][] }>): { lines: Pairs[]; byNo: Map<number, Pairs> | null; region: Region } | null {
+function separateOutlook(last: Segment, following: Array<{ page: number; lines: Word[][] }>): { lines: Pairs[]; byNo: Map<number, Pairs> | null; regions: Region[] } | null {
+  // The table may be cut by a page break (its rest under a repeated header on the next page): every part is read.
+  const parts: Array<{ lines: Pairs[]; byNo: Map<number, Pairs> | null; region: Region }> = [];
   for (const { page, lines } of following) {
     const start = lines.slice(0, 8).findIndex((l) => /達成見込|見込み?$|^目標年度/u.test(lineText(l).replace(/\s+/gu, '')));
     if (start < 0) continue;
@@ -126,9 +128,15 @@ function separateOutlook(last: Segment, following: Array<{ page: number; lines: 
       bottom = Math.max(...l.map((w) => w.bottom));
     }
     const top = Math.min(...lines[start]!.map((w) => w.top));
-    if (out.length) return { lines: out, byNo: numbered ? byNo : null, region: { page, x0: last.left, x1: last.right, top: top - 1, bottom: bottom + 1 } };
+    if (out.length) parts.push({ lines: out, byNo: numbered ? byNo : null, region: { page, x0: last.left, x1: last.right, top: top - 1, bottom: bottom + 1 } });
   }
-  return null;
+  if (parts.length === 0) return null;
+  const numbered = parts.every((p) => p.byNo !== null);
+  return {
+    lines: parts.flatMap((p) => p.lines),
+    byNo: numbered ? new Map(parts.flatMap((p) => [...p.byNo!.entries()])) : null,
+    regions: parts.map((p) => p.region),
+  };
 }
 
 export interface KpiContext {
@@ -192,7 +200,7 @@ export function readKpi(input: Segment[], ctx: KpiContext): ExtractedKpiTable | 
     const sep = separateOutlook(segments.at(-1)!, ctx.following);
     if (sep) {
       outlLines = sep.lines;
-      regions.push(sep.region);
+      regions.push(...sep.regions);
       if (sep.byNo) {
         outlRows = anchors.map((a) => sep.byNo!.get(leadingCircled(a.text)!) ?? []);
         issues.push('note: outlook counts read from a separate table, matched to rows by their policy-direction numbers');
