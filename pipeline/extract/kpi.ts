@@ -112,13 +112,17 @@ function separateOutlook(last: Segment, following: Array<{ page: number; lines: 
     let numbered = true;
     let bottom = 0;
     let headerLines = 0;
+    let wrapped = 0;
     let lastNo: number | null = null;
     for (const l of lines.slice(start + 1)) {
       const text = lineText(l);
       const ps = pairs(text, PAIR_OUTLOOK_RE);
       const no = leadingCircled(text);
-      // The rest of a wrapped header (み, 達成見込み) comes before the first counts; a line without counts or a number after them ends the table.
-      if (ps.length === 0 && no === null && (out.length > 0 || ++headerLines > 2)) break;
+      // The rest of a wrapped header (み, 達成見込み) comes before the first counts. After them, a line without counts
+      // ends the table — unless the rows are numbered (then it is a wrapped name); a number that goes back (課題 ⑩ 関連) ends it too.
+      if (no !== null && lastNo !== null && no <= lastNo) break;
+      if (ps.length === 0 && no === null && (out.length > 0 ? lastNo === null || ++wrapped > 2 : ++headerLines > 2)) break;
+      if (ps.length || no !== null) wrapped = 0;
       if (no !== null) lastNo = no;
       if (ps.length) {
         out.push(ps);
