@@ -102,7 +102,8 @@ function anchorYear(text: string): { label: string; year: number } {
 }
 
 function yearsAsRows(ctx: Ctx): NumericTableRow[] {
-  const isYear = (t: string) => YEAR_LABEL_START_RE.test(t.replace(/\s+/gu, ''));
+  // A year label of a plausible plan year starts the key cell ("平成3" cut from "平成31年度" by a page break is none).
+  const isYear = (t: string) => isYearLabel(anchorYear(t).label);
   const key = colWith(ctx, 'year', isYear);
   const anchors = findAnchors(ctx.segments, key, isYear);
   const years = anchors.map((a) => anchorYear(a.text));

@@ -50,14 +50,16 @@ function keyCells(seg: Segment, k: number, test: (text: string) => boolean): Wor
 /** Cells of the key column whose text passes `test`, in reading order over all segments. */
 export function findAnchors(segments: Segment[], keyCol: (seg: Segment) => number, test: (text: string) => boolean): Anchor[] {
   const out: Anchor[] = [];
+  const cells = segments.map((seg) => (keyCol(seg) < 0 ? [] : keyCells(seg, keyCol(seg), test)));
   segments.forEach((seg, s) => {
-    const k = keyCol(seg);
-    if (k < 0) return;
-    for (const cell of keyCells(seg, k, test)) {
-      const text = cell.map(lineText).join('');
+    cells[s]!.forEach((cell, i) => {
+      let text = cell.map(lineText).join('');
+      // A label cut by a page break (平成3 / 1年度) is whole with the first piece of the next page.
+      const next = cells[s + 1]?.[0];
+      if (!test(text) && i === cells[s]!.length - 1 && next && test(text + next.map(lineText).join(''))) text += next.map(lineText).join('');
       const words = cell.flat();
       if (test(text)) out.push({ seg: s, page: seg.page, text, top: Math.min(...words.map((w) => w.top)), bottom: Math.max(...words.map((w) => w.bottom)) });
-    }
+    });
   });
   return out;
 }
