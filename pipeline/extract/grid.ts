@@ -134,7 +134,8 @@ export function columnOf(w: Word, cols: Column[]): number {
 
 /** A line that is prose, not table: a word that runs across two or more column boundaries. */
 function isProse(line: Word[], cols: Column[]): boolean {
-  return tightPhrases(line).some((w) => cols.filter((c, i) => i > 0 && w.x0 < c.x0 - w.size * 0.5 && w.x1 > c.x0 + w.size * 0.5).length >= 2);
+  // Pieces of one sentence: one run's words, or runs drawn edge to edge (glyph-by-glyph fonts); cells side by side keep a gap.
+  return tightPhrases(line, TABLE_SETTINGS.proseJoinEm).some((w) => cols.filter((c, i) => i > 0 && w.x0 < c.x0 - w.size * 0.5 && w.x1 > c.x0 + w.size * 0.5).length >= 2);
 }
 
 interface BodyScan {

@@ -9,7 +9,7 @@
 import type { Edge } from './edges.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { leadingCircled } from './text.js';
-import { isHeading, isStopLine, OUTLOOK_SYMBOLS, PROGRESS_GLYPHS } from './vocabulary.js';
+import { isHeading, isStopLine, OUTLOOK_SYMBOLS, PROGRESS_GLYPHS, rowLabelOf } from './vocabulary.js';
 import { bbox, cx, cy, lineText, tightPhrases, toLines, type Word } from './words.js';
 
 export const YEAR_LABEL_RE = /^(?:H|平成)\s*(\d{1,2}|元)(?:年度?)?$|^(?:R|令和)\s*(\d{1,2}|元)(?:年度?)?$|^(20\d{2})(?:年度?)?$/u;
@@ -111,11 +111,14 @@ function growBand(lines: Word[][], i: number, yearRows: boolean, edges: Edge[]):
     const yearCells = band.flatMap((b) => tightPhrases(b)).filter((p) => /^(年度|年)$/u.test(p.text));
     return yearRows && labels.length === 1 && yearCells.some((c) => overlaps(c, labels[0]!));
   };
+  // Under a header of year columns, a row label standing alone (目標値, 実績値, 進捗度) starts the body.
+  const yearColumns = () => band.flatMap((b) => tightPhrases(b)).filter((p) => isYearLabel(p.text)).length >= 2;
+  const rowLabelLine = (l: Word[]) => tightPhrases(l).some((p) => rowLabelOf(p.text) !== null && /^(目標値?|実績値?|進捗度?|達成度)$/u.test(p.text));
   // Down first: a wrapped cell's lower line gives the line above it something to stand over.
   for (let j = i + 1, n = 0; j < lines.length && n < TABLE_SETTINGS.headerMaxLines; j++, n++) {
     const l = lines[j]!;
     const top = Math.min(...l.map((w) => w.top));
-    if (underYearCell(l)) break;
+    if (underYearCell(l) || (yearColumns() && rowLabelLine(l))) break;
     if (top - bandBox().bottom > size * TABLE_SETTINGS.headerGapBelow || !isHeaderLike(l, yearRows, true) || ruledOff(bandBox().bottom - 1, top + 1)) break;
     band.push(l);
   }

@@ -31,6 +31,8 @@ export const TABLE_SETTINGS = {
   paragraphGap: 0.6,
   /** A line of at most this many characters without a digit (上, 以上, (集計中)) can be the wrapped tail of the value above it. */
   maxFragmentChars: 5,
+  /** Prose is told by text running across column boundaries: runs closer than this (em) count as one piece of text. */
+  proseJoinEm: 0.3,
   /** A word that sticks out of its column by more than this share of its width, on both sides, straddles columns. */
   straddleShare: 0.3,
 
