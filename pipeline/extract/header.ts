@@ -306,7 +306,7 @@ export function isHeaderLine(line: Word[]): boolean {
 }
 
 /** Whole header cells and the pieces a wrapped header cell leaves on a line (進捗 / 度, 評 / 価, 基準値→). */
-const HEADER_PIECE = /^(数値目標|指標名?|基準値.*|年度|目標値?|実績値?|進捗度?|評価?|評|価|度|値|施策.*|KPI.*|目標年度.*|.*達成見込み?|.*進捗状況|.*進捗度|(H|R|平成|令和)\d+(年度)?目標値?)$/u;
+const HEADER_PIECE = /^(数値目標|指標名?|基準値.*|年度|目標値?|実績値?|進捗度?|捗度|進|評価?|評|価|度|値|施策.*|KPI.*|目標年度.*|.*達成見込み?|.*進捗状況|.*進捗度|(H|R|平成|令和)\d+(年度)?目標値?)$/u;
 
 /** A line holding a table header cell or a piece of one (a header repeated on each page is content, not furniture). */
 export function hasHeaderPiece(line: Word[]): boolean {
