@@ -136,6 +136,9 @@ export function normalizeReport(ex: ExtractedReport, meta: ReportMeta, registry:
           if (q.value !== null && unit && q.unit && canonicalUnit(q.unit) !== unit) doubts.push(`${what} unit ${q.unit} differs from the indicator unit ${unit}`);
         }
         if (prog.doubt) doubts.push(prog.doubt);
+        // The report's own shape: a year with an actual has its progress symbol; a baseline cell holds a final target.
+        if (a.value !== null && prog.symbol === null && !prog.doubt) doubts.push('no progress symbol was read for a year that has an actual');
+        if (cell.baseline !== null && cell.final === null) doubts.push('the baseline → final target cell holds no final target');
         for (const p of structural) doubts.push(`table structure: ${p}`);
         if (grade.doubt) doubts.push(grade.doubt);
         const rec: NumericTarget = {
