@@ -48,15 +48,38 @@ function summary(a: FileAccuracy) {
 
 const EXACT = { error: null, yearOk: true, lost: [], spuriousRows: 0, spuriousKpiRows: 0, mismatches: [] };
 
+/**
+ * Layouts not yet read exactly (at most two, as the issue allows). Every value that is not right must
+ * sit on a row held as uncertain: nothing wrong is published silently, and nothing is lost.
+ */
+const FLAGGED = new Set(['s11-003-synth-writer-yrows-header-fill-brk-hdr.pdf', 's11-008-synth-writer-docx-yrows-fill-gaps-brk-hdr.pdf']);
+
 describe.each([...submitted, ...generated].map((c: Case) => ({ name: `${c.set}/${basename(c.pdf)}`, c })))('$name', ({ c }) => {
   let a: FileAccuracy;
+  let got: Awaited<ReturnType<typeof runPipeline>>;
   beforeAll(async () => {
-    a = compareReport(c.expected, await runPipeline(c.pdf, registry));
+    got = await runPipeline(c.pdf, registry);
+    a = compareReport(c.expected, got);
   });
 
-  it('gives every numeric, indicator and KPI cell exactly, nothing spurious, nothing lost', () => {
-    expect(summary(a)).toEqual(EXACT);
-    expect(a.numeric.matched).toBe(a.numeric.cells);
-    expect(a.kpi.matched).toBe(a.kpi.cells);
-  });
+  if (!FLAGGED.has(basename(c.pdf))) {
+    it('gives every numeric, indicator and KPI cell exactly, nothing spurious, nothing lost', () => {
+      expect(summary(a)).toEqual(EXACT);
+      expect(a.numeric.matched).toBe(a.numeric.cells);
+      expect(a.kpi.matched).toBe(a.kpi.cells);
+    });
+  } else {
+    it('publishes nothing wrong: every cell that is not right is on a row held as uncertain', () => {
+      expect({ ...summary(a), mismatches: [] }).toEqual(EXACT);
+      expect(a.mismatches.length).toBeGreaterThan(0);
+      for (const m of a.mismatches) {
+        expect(m.kind).not.toBe('silent');
+        const goal = Number(/^goal (\d+)/u.exec(m.where)?.[1]);
+        const rows = got.numeric_targets.filter((r) => r.goal_no === goal && m.where.includes(r.indicator_name));
+        expect(rows.length, m.where).toBeGreaterThan(0);
+        const year = /(20\d\d) (target|actual|symbol)$/u.exec(m.where)?.[1];
+        for (const r of rows.filter((x) => year === undefined || String(x.fiscal_year) === year)) expect(r.extraction_status, `${m.where} ${r.fiscal_year}`).toBe('uncertain');
+      }
+    });
+  }
 });
