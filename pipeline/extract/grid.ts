@@ -9,7 +9,7 @@
  * the words that fall in them.
  */
 import { columnEdgesIn, type Edge } from './edges.js';
-import { findHeaderBands, headerCells, headerLeaves, isHeaderLine, type HeaderBand, type HeaderCell, type PageInput, wordsIn } from './header.js';
+import { findHeaderBands, headerCells, headerLeaves, isHeaderLine, linesIn, type HeaderBand, type HeaderCell, type PageInput, wordsIn } from './header.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { isStopLine, opensOtherTable } from './vocabulary.js';
 import { cx, cy, lineText, tightPhrases, toLines, type Word } from './words.js';
@@ -147,7 +147,8 @@ interface BodyScan {
 function scanBody(p: PageInput, band: HeaderBand | null, left: number, right: number, top: number, stopAt: number, cols: Column[] | null): BodyScan {
   // Below the header (a header word hanging lower than the first row's top does not hide that row).
   const header = new Set(band?.words ?? []);
-  const lines = toLines(wordsIn(p, left, right).filter((w) => !header.has(w) && (band ? cy(w) > band.top + (band.bottom - band.top) / 2 : w.top >= top - 0.5) && w.bottom <= stopAt + 0.5));
+  const keep = (w: Word) => !header.has(w) && (band ? cy(w) > band.top + (band.bottom - band.top) / 2 : w.top >= top - 0.5) && w.bottom <= stopAt + 0.5;
+  const lines = linesIn(p, left, right).map((l) => l.filter(keep)).filter((l) => l.length > 0);
   const out: Word[][] = [];
   let prevBottom = top;
   const pitches: number[] = [];
@@ -159,9 +160,11 @@ function scanBody(p: PageInput, band: HeaderBand | null, left: number, right: nu
     // A long gap ends the table, unless what follows it is more rows of the same columns (a tall row, a spacer
     // before a page break, a row-spanning cell centred lower down): all its lines fit, and one spans two columns.
     const fits = (l: Word[]) => cols !== null && !isProse(l, cols) && !isStopLine(lineText(l)) && l.every((w) => columnOf(w, cols) >= 0);
-    const block = lines.slice(lines.indexOf(line), lines.indexOf(line) + 4);
-    const rowsFollow = block.every(fits) && block.some((l) => new Set(l.map((w) => columnOf(w, cols!))).size >= 2);
-    if (out.length > 0 && !rowsFollow && lineTop - prevBottom > Math.max(typical * TABLE_SETTINGS.maxRowGapPitches, size * TABLE_SETTINGS.minEndGap)) {
+    const rowsFollow = () => {
+      const block = lines.slice(lines.indexOf(line), lines.indexOf(line) + 4);
+      return block.every(fits) && block.some((l) => new Set(l.map((w) => columnOf(w, cols!))).size >= 2);
+    };
+    if (out.length > 0 && lineTop - prevBottom > Math.max(typical * TABLE_SETTINGS.maxRowGapPitches, size * TABLE_SETTINGS.minEndGap) && !rowsFollow()) {
       const rest = lines.slice(lines.indexOf(line));
       return { lines: out, end: rest.every((l) => l.every((w) => w.top > p.height * 0.9)) ? 'page' : 'gap' };
     }

@@ -237,6 +237,17 @@ export function wordsIn(p: PageInput, left: number, right: number): Word[] {
   return p.words.filter((w) => cx(w) >= left && cx(w) < right);
 }
 
+const LINES = new WeakMap<PageInput, Map<string, Word[][]>>();
+/** Lines of the words of a page between two x positions (computed once per page and extent). */
+export function linesIn(p: PageInput, left: number, right: number): Word[][] {
+  let m = LINES.get(p);
+  if (!m) LINES.set(p, (m = new Map()));
+  const k = `${left}:${right}`;
+  let lines = m.get(k);
+  if (!lines) m.set(k, (lines = toLines(wordsIn(p, left, right))));
+  return lines;
+}
+
 /**
  * The horizontal extent of a table whose header line starts in reading column
  * `c`: the column, widened over each gutter the header line runs across (a wide
@@ -274,12 +285,14 @@ export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[],
   const out: HeaderBand[] = [];
   for (const p of pages) {
     const bounds = [0, ...p.gutters, p.width];
-    for (let c = 0; c < bounds.length - 1; c++) {
-      for (const first of toLines(wordsIn(p, bounds[c]!, bounds[c + 1]!))) {
-        if (out.some((b) => b.page === p.page && b.words.includes(first[0]!))) continue;
+    // Only lines whose text (across the whole page) holds the key can head a table.
+    for (const pageLine of linesIn(p, 0, p.width).filter((l) => key.test(lineText(l).replace(/\s+/gu, '')))) {
+      for (let c = 0; c < bounds.length - 1; c++) {
+        const first = pageLine.filter((w) => cx(w) >= bounds[c]! && cx(w) < bounds[c + 1]!);
+        if (first.length === 0 || out.some((b) => b.page === p.page && b.words.includes(first[0]!))) continue;
         // The key is tested on the line as wide as the table it heads (a header may run across a gutter).
         const [colLeft, colRight] = tableExtent(p, bounds, c, first);
-        const lines = toLines(wordsIn(p, colLeft, colRight));
+        const lines = linesIn(p, colLeft, colRight);
         const i = lines.findIndex((l) => l.includes(first[0]!));
         const line = lines[i]!;
         if (!key.test(lineText(line).replace(/\s+/gu, '')) || !isHeaderLike(line, yearRows)) continue;
@@ -288,8 +301,8 @@ export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[],
         const cells = headerCells(band, p.edges, role);
         const text = cells.map((x) => x.text.replace(/\s+/gu, '')).join('|');
         if (!also.every((re) => re.test(text)) || cells.length < 3) continue;
-        const b = bbox(words);
-        out.push({ page: p.page, top: b.top, bottom: b.bottom, colLeft, colRight, words, leaves: headerLeaves(cells), text });
+        const bb = bbox(words);
+        out.push({ page: p.page, top: bb.top, bottom: bb.bottom, colLeft, colRight, words, leaves: headerLeaves(cells), text });
       }
     }
   }

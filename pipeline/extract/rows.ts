@@ -89,7 +89,17 @@ export function anchorBands(segments: Segment[], anchors: Anchor[], keyCol: (seg
 }
 
 /** Index of the band a word of segment `s` falls in; words above a segment's first band go to the band before it (a row cut by a page break). */
+const BAND_OF = new WeakMap<Band[], Map<Word, number>>();
+
 export function bandOf(bands: Band[], s: number, w: Word): number {
+  let memo = BAND_OF.get(bands);
+  if (!memo) BAND_OF.set(bands, (memo = new Map()));
+  let i = memo.get(w);
+  if (i === undefined) memo.set(w, (i = findBand(bands, s, w)));
+  return i;
+}
+
+function findBand(bands: Band[], s: number, w: Word): number {
   const y = cy(w);
   const i = bands.findIndex((b) => b.seg === s && y >= b.top && y < b.bottom);
   if (i >= 0) return i;

@@ -31,6 +31,8 @@ function advance(ch: string): number {
 
 /** Split a run at white space into words, sharing its width out by character advance. */
 export function splitRun(run: TextRun, page: number, index = 0): Word[] {
+  // Most runs hold no space: one word, as drawn.
+  if (!/\s/u.test(run.text)) return [{ text: run.text, x0: run.x0, x1: run.x1, top: run.top, bottom: run.bottom, size: run.size, page, run: index }];
   const chars = [...run.text];
   const total = chars.reduce((s, c) => s + advance(c), 0) || 1;
   const scale = (run.x1 - run.x0) / total;
@@ -90,8 +92,16 @@ export function joinWords(a: string, b: string, gap: number, size: number): stri
   return needsSpace ? `${a} ${b}` : a + b;
 }
 
-/** Text of one line of words. */
+const LINE_TEXT = new WeakMap<Word[], string>();
+
+/** Text of one line of words (remembered for the line: tables ask for it many times). */
 export function lineText(line: Word[]): string {
+  let text = LINE_TEXT.get(line);
+  if (text === undefined) LINE_TEXT.set(line, (text = joinLine(line)));
+  return text;
+}
+
+function joinLine(line: Word[]): string {
   let text = '';
   let prev: Word | null = null;
   for (const w of line) {
