@@ -107,9 +107,14 @@ function growBand(lines: Word[][], i: number, yearRows: boolean, edges: Edge[]):
   };
   // The first row's year label (top-aligned, wrapped: "H27年" / "度") stands under the 年度 cell.
   const underYearCell = (l: Word[]) => {
-    const labels = tightPhrases(l).filter((p) => isYearLabel(p.text) || YEAR_LABEL_START_RE.test(p.text) && /^[^目基]*$/u.test(p.text));
+    if (!yearRows) return false;
     const yearCells = band.flatMap((b) => tightPhrases(b)).filter((p) => /^(年度|年)$/u.test(p.text));
-    return yearRows && labels.length === 1 && yearCells.some((c) => overlaps(c, labels[0]!));
+    return yearCells.some((c) => {
+      const under = l.filter((w) => overlaps(c, w));
+      const text = under.map((w) => w.text).join('');
+      const m = YEAR_LABEL_START_RE.exec(text);
+      return m !== null && !/[目基]/u.test(text);
+    });
   };
   // Under a header of year columns, a row label standing alone (目標値, 実績値, 進捗度) starts the body.
   const yearColumns = () => band.flatMap((b) => tightPhrases(b)).filter((p) => isYearLabel(p.text)).length >= 2;
