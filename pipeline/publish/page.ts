@@ -9,7 +9,7 @@ import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'nod
 import { join } from 'node:path';
 import type { DatasetName, Finding, Goal, KPISummary, NumericTarget } from '../lib/records.gen.js';
 import { eraLabel } from '../normalize/parse.js';
-import { datasetTitle, fileUrl, LICENSE, type CatalogFile, type CatalogMeta } from './catalog.js';
+import { datasetTitle, fileUrl, type CatalogFile, type CatalogMeta } from './catalog.js';
 import { indicatorChart, indicatorSeries, kpiChart, SYMBOL_COLOURS, type ProgressSymbol } from './charts.js';
 import type { DictionaryEntry } from './dictionary.js';
 import { groupDigits, html, type Raw } from './html.js';
@@ -199,7 +199,7 @@ export class PageParts {
 <dt>対象年度 <span class="en">Fiscal years</span></dt><dd>${span}</dd>
 <dt>報告書 <span class="en">Reports</span></dt><dd>${m.reportYears.map(fy).join('、')}</dd>
 <dt>版 <span class="en">Version</span></dt><dd><code>${m.version}</code> <span class="muted">(content sha256 <span class="hash">${m.contentHash}</span>)</span></dd>
-<dt>ライセンス <span class="en">Licence</span></dt><dd><a href="${LICENSE.url}" rel="license">CC BY 4.0</a> <span class="muted">${LICENSE.note.ja}</span></dd></dl>
+<dt>ライセンス <span class="en">Licence</span></dt><dd><a href="${m.licence.url}" rel="license">${m.licence.short}</a> <span class="muted">${m.licence.note.ja}</span></dd></dl>
 </header>
 <nav><a href="#downloads">ダウンロード</a><a href="#targets">数値目標</a><a href="#kpi">KPI</a><a href="#findings">検証結果</a><a href="#dictionary">データ辞書</a><a href="#sources">出典・ライセンス</a></nav>
 ${downloads(p)}
@@ -261,7 +261,7 @@ ${p.datasets.map((ds) => {
 function sources(p: PageInput): Raw {
   return html`<section id="sources"><h2>出典・ライセンス <span class="en">Sources and licence</span></h2>
 <p>${p.meta.attribution.ja}</p><p class="en">${p.meta.attribution.en}</p>
-<p>ライセンス <span class="en">Licence</span>: <a href="${LICENSE.url}" rel="license">${LICENSE.title}</a></p>
+<p>ライセンス <span class="en">Licence</span>: <a href="${p.meta.licence.url}" rel="license">${p.meta.licence.title}</a></p>
 <table><thead><tr><th>ファイル <span class="en">File</span></th><th>表題 <span class="en">Title</span></th><th>報告年度 <span class="en">Report year</span></th><th>SHA-256</th></tr></thead><tbody>${p.meta.sources.map(
   (s) => html`<tr><td>${s.url && /^https?:\/\//iu.test(s.url) ? html`<a href="${s.url}">${s.file}</a>` : s.file}${s.synthetic ? html`<br><b class="sev-warning">SYNTHETIC TEST DATA</b>` : ''}</td><td>${s.title ?? ''}</td><td>${fy(s.report_fiscal_year)}</td><td class="hash">${s.sha256}</td></tr>`,
 )}</tbody></table></section>`;
