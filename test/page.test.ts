@@ -245,6 +245,8 @@ describe('dataset page on a phone (390 px) and a desktop (1280 px)', () => {
         expect(l.scrollWidth).toBe(width);
         expect(l.texts).toBeGreaterThan(500);
         expect(l.small).toEqual([]);
+        // The style reaches the browser whole (quoted font names were once escaped into invalid CSS).
+        expect(await visit.page.evaluate(() => getComputedStyle(document.querySelector('#findings p.en')!).fontFamily)).toContain('"Noto Sans CJK JP"');
         const widths = await visit.page.locator('svg.chart').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
         expect(widths).toHaveLength(expectedCharts());
         for (const w of widths) expect(w).toBeGreaterThanOrEqual(width === 390 ? 350 : 500);

@@ -34,10 +34,11 @@ export interface PageInput {
   dictionary: DictionaryEntry[];
 }
 
+/** The page style: a constant of this module (never text from a PDF), so it is inserted unescaped (quotes in font names must stay quotes). */
 const CSS = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
-body { font-family: system-ui, "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", Meiryo, sans-serif; font-size: 16px; margin: 0 auto; max-width: 1080px; padding: 0 16px 48px; color: #1f2328; line-height: 1.7; overflow-wrap: anywhere; }
+body { font-family: "Hiragino Sans", "Noto Sans CJK JP", "Noto Sans JP", "Yu Gothic", Meiryo, system-ui, "Segoe UI", Roboto, Arial, "Liberation Sans", sans-serif; font-size: 16px; margin: 0 auto; max-width: 1080px; padding: 0 16px 48px; color: #1f2328; line-height: 1.7; overflow-wrap: anywhere; }
 h1 { font-size: 1.5rem; line-height: 1.4; margin: 24px 0 4px; }
 h2 { font-size: 1.25rem; border-bottom: 2px solid #d0d7de; padding-bottom: 4px; margin-top: 40px; }
 h3 { font-size: 1.05rem; margin: 24px 0 8px; }
@@ -256,7 +257,7 @@ export class PageParts {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${m.title.ja}</title>
 <meta name="description" content="${m.description.ja}">
-<style>${CSS}</style>
+<style>${new Raw(CSS)}</style>
 <script type="application/ld+json">${new Raw(schemaOrgJson(p))}</script>
 </head>
 <body>
