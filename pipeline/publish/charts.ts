@@ -183,8 +183,8 @@ export function indicatorChart(s: IndicatorSeries, id: string): Raw {
     if (cur.length) runs.push(cur);
     return runs.filter((r) => r.length > 1).map((r) => r.join(' '));
   };
-  // The baseline: a dotted line labelled inside the plot, at its left end.
-  const base = s.baseline === null ? '' : html`<line x1="${L}" x2="${W - R}" y1="${y(s.baseline)}" y2="${y(s.baseline)}" stroke="${TARGET}" stroke-width="1" stroke-dasharray="2 3"/><text x="${L + 4}" y="${r1(y(s.baseline) + 15)}" class="tick muted">基準値 ${s.baselineText ?? ''}</text>`;
+  // The baseline: a dotted line labelled inside the plot, at its left end (below the line, or above it near the axis).
+  const base = s.baseline === null ? '' : html`<line x1="${L}" x2="${W - R}" y1="${y(s.baseline)}" y2="${y(s.baseline)}" stroke="${TARGET}" stroke-width="1" stroke-dasharray="2 3"/><text x="${L + 4}" y="${r1(y(s.baseline) + 15 > T + ph - 2 ? y(s.baseline) - 5 : y(s.baseline) + 15)}" class="tick muted">基準値 ${s.baselineText ?? ''}</text>`;
   const targetMarks = s.points.map((p, i) =>
     p.target === null ? '' : html`<rect x="${r1(xs[i]! - 4)}" y="${r1(y(p.target) - 4)}" width="8" height="8" fill="#ffffff" stroke="${TARGET}" stroke-width="1.5"><title>${p.label} 目標値 target: ${p.targetText ?? groupDigits(p.target)}</title></rect>`,
   );

@@ -38,7 +38,7 @@ export function writeCatalogFiles(
   sink.put('dcat.jsonld', jsonBytes(buildDcat(args.meta, dist)));
   sink.put('ckan-package.json', jsonBytes(buildCkanPackage(args.meta, dist)));
   const otherFiles = [
-    { path: 'dcat.jsonld', ja: 'カタログ記述 (DCAT 3, JSON-LD)', en: 'Catalog description (DCAT 3, JSON-LD)' },
+    { path: 'dcat.jsonld', ja: 'カタログ記述 (DCAT-AP 3.0.1, JSON-LD)', en: 'Catalog description (DCAT-AP 3.0.1, JSON-LD)' },
     { path: 'ckan-package.json', ja: 'CKAN 登録用データ (package_create)', en: 'CKAN package_create payload' },
     ...HISTORY_FILES,
   ];

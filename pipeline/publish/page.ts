@@ -65,6 +65,7 @@ svg .mismatch { font-size: 13px; fill: #cf222e; }
 svg .label { font-size: 14px; fill: #1f2328; }
 svg .seg { font-size: 13px; font-weight: bold; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 0 32px; }
+.grid > h3 { grid-column: 1 / -1; }
 .sev { display: inline-block; border-radius: 4px; padding: 0 6px; font-weight: bold; font-size: 0.875rem; }
 .sev-error { background: #ffebe9; color: #a40e26; }
 .sev-warning { background: #fff8c5; color: #7d4e00; }
