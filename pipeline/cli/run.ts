@@ -14,6 +14,7 @@ import type { Finding, SourceReport } from '../lib/records.gen.js';
 import { applyCorrections, loadCorrections, unusedCorrectionFindings, type Correction } from '../normalize/corrections.js';
 import { normalizeReport, ReportStructureError, type NormalizedReport } from '../normalize/index.js';
 import { publish, type PublishReport, type PublishResult, type SourceInfo } from '../publish/index.js';
+import { loadPublicationConfig } from '../publish/publication.js';
 import { validateReport, type ValidationSummary } from '../validate/index.js';
 
 export type Stage = 'sources' | 'extract' | 'normalize' | 'validate' | 'publish';
@@ -98,6 +99,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const maxPages = opts.limits?.maxPages ?? DEFAULT_LIMITS.maxPages;
   const extract = opts.extract ?? ((data: Uint8Array, file: string) => extractReport(data, file, { maxBytes, maxPages }));
   const indicators = loadIndicators(opts.rawDir);
+  const publication = loadPublicationConfig(opts.rawDir);
   const correctionsFile = join(opts.rawDir, 'corrections.csv');
   const corrections = loadCorrections(correctionsFile);
   const usedCorrections = new Set<Correction>();
@@ -209,6 +211,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           municipality_name: name,
           report_fiscal_year: report.meta.report_fiscal_year,
           ...(reg?.synthetic ? { synthetic: true } : {}),
+          pdf_path: job.path,
         };
         toPublish.push({ source, report: spill ? spill.put(report) : report });
       } catch (err) {
@@ -244,7 +247,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       source_page: null,
     })));
     const t = performance.now();
-    const published = publish(opts.outDir, { reports: toPublish, extraFindings, sjis: opts.sjis, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
+    const published = publish(opts.outDir, { reports: toPublish, extraFindings, sjis: opts.sjis, publication, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
     const tPublish = performance.now() - t;
     log('publish', `${published.created ? 'new release' : 'unchanged, release'} ${published.releaseId} in ${opts.outDir} (${Object.entries(published.rowCounts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     return { published, reports: outcomes, failures, timings: { publish: tPublish } };

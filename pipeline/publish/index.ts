@@ -20,13 +20,15 @@ import { DATASET_SCHEMAS } from '../lib/records.gen.js';
 import { schemaDoc } from '../lib/schemas.js';
 import type { NormalizedReport } from '../normalize/index.js';
 import { cumulative } from './cumulative.js';
-import { assertValidDataPackage } from './datapackage.js';
+import { CODES_FILE, CODES_RESOURCE, codesCsv, codesTableSchema } from './codes.js';
+import { assertValidDataPackage, buildDataPackage } from './datapackage.js';
+import { jstDate, type PublicationConfig } from './publication.js';
 import { appendReleaseIndex, ChangelogBuilder, changelogMarkdown, readReleaseIndex, releaseContentHash, type PublicationOptions, type RowTables } from './changelog.js';
 import { catalogMeta, normaliseBaseUrl, type CatalogSource } from './catalog.js';
 import { writeCatalogFiles, type ReleaseSink } from './extras.js';
 import { PageParts } from './page.js';
 import { PreviousRelease } from './previous.js';
-import { cp932Findings, type Tables } from './sjis.js';
+import { cp932UnmappableCells, UNMAPPABLE_FILE, unmappableCsv, type Tables, type UnmappableCell } from './sjis.js';
 import { CsvWriter, HashedFile, JsonArrayWriter, jsonBytes, type WrittenFile } from './stream.js';
 import { csvColumns, tableSchema } from './tableschema.js';
 
@@ -54,6 +56,8 @@ export interface PublishInput {
   sjis?: boolean;
   /** Absolute URL the release folder will be served from; download URLs in dcat.jsonld / ckan-package.json are relative without it. */
   baseUrl?: string;
+  /** Publisher, contact, licence, themes, source URLs (raw/publication.json); without it the municipalities of the release are named as publisher. */
+  publication?: PublicationConfig | null;
 }
 
 export interface PublishResult {
@@ -109,7 +113,7 @@ interface Group {
  * joined in code order; numeric_targets_current and revisions compare a
  * municipality's reports with each other only.
  */
-function municipalityTables(g: Group, sjis: boolean, fallback: { municipality_code: string; report_fiscal_year: number }): Tables {
+function municipalityTables(g: Group): Tables {
   const loaded = g.reports.map((r) => (typeof r.report === 'function' ? r.report() : r.report));
   const numeric = loaded.flatMap((r) => r.datasets.numeric_targets);
   const { current, revisions } = cumulative(numeric);
@@ -123,7 +127,6 @@ function municipalityTables(g: Group, sjis: boolean, fallback: { municipality_co
     text_items: loaded.flatMap((r) => r.datasets.text_items),
     findings: [...loaded.flatMap((r) => r.findings), ...g.extra],
   };
-  if (sjis) t.findings = [...t.findings, ...cp932Findings(t, fallback)];
   return {
     goals: sortRows('goals', t.goals),
     policy_directions: sortRows('policy_directions', t.policy_directions),
@@ -183,7 +186,7 @@ export function latestRelease(outDir: string): string | null {
 
 /** Date part of a release id: the publishing day in Japan (the catalog's time zone). */
 function releaseDate(now: Date): string {
-  return new Date(now.getTime() + 9 * 3600 * 1000).toISOString().slice(0, 10);
+  return jstDate(now);
 }
 
 /**
@@ -203,8 +206,6 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
     return cmp(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || cmp(a.file, b.file);
   });
   const sources = reports.map((r) => r.source);
-  const first = input.reports[0]?.source;
-  const fallback = { municipality_code: first?.municipality_code ?? '', report_fiscal_year: first?.report_fiscal_year ?? 0 };
   const names = new Map<string, string>();
   for (const s of sources) if (!names.has(s.municipality_code)) names.set(s.municipality_code, s.municipality_name);
 
@@ -235,10 +236,13 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
       json: new JsonArrayWriter(sink.open(`${ds}.json`)),
     }));
     let dataYears: { first: number; last: number } | null = null;
+    /** Cells of the Shift_JIS copies that lost characters (listed beside the copies). */
+    const unmappable: UnmappableCell[] = [];
     const codes = [...new Set([...groups.keys(), ...(previous?.municipalities() ?? [])])].sort(cmp);
     for (const code of codes) {
       const g = groups.get(code);
-      const tables: Partial<Tables> = g ? municipalityTables(g, input.sjis === true, fallback) : {};
+      const tables: Partial<Tables> = g ? municipalityTables(g) : {};
+      if (g && input.sjis) unmappable.push(...cp932UnmappableCells(tables as Tables));
       for (const w of writers) {
         const rows = (tables[w.ds] ?? []) as unknown as Array<Record<string, unknown>>;
         rowCounts[w.ds] += rows.length;
@@ -252,51 +256,29 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
       changes.addMunicipality(code, tables as RowTables);
     }
     for (const w of writers) w.json.end();
+    if (input.sjis) sink.put(UNMAPPABLE_FILE, unmappableCsv(unmappable));
     sink.closeAll();
     const contentHash = sha256Hex(DATASETS.flatMap((ds) => [`${ds}.csv`, `${ds}.json`]).map((n) => `${n}:${sink.written.get(n)!.sha256}`).join('\n'));
-    const suffix = (publication.sjis || baseUrl ? sha256Hex(`${contentHash}\n${JSON.stringify(publication)}`) : contentHash).slice(0, 12);
+    // The suffix names the content and how it is published (Shift_JIS copies, base URL, publication metadata).
+    const metadata = input.publication ? `\n${JSON.stringify(input.publication)}` : '';
+    const suffix = (publication.sjis || baseUrl || metadata ? sha256Hex(`${contentHash}\n${JSON.stringify(publication)}${metadata}`) : contentHash).slice(0, 12);
     const existing = readdirSync(releases).find((n) => n.endsWith(`-${suffix}`) && !n.startsWith('.'));
     id = existing ?? `${releaseDate(now)}-${suffix}`;
     if (existing) {
       sink.abandon();
       rmSync(tmp, { recursive: true, force: true });
     } else {
-      const municipalities = [...names.entries()];
-      const years = sources.map((s) => s.report_fiscal_year);
-      const descriptor = {
-        $schema: 'https://datapackage.org/profiles/2.0/datapackage.json',
-        name: `sousei-kpi-${municipalities.map(([c]) => c).join('-') || 'empty'}`,
-        id: `urn:sha256:${contentHash}`,
-        title: `地方創生総合戦略 数値目標・KPI 進捗データ (${municipalities.map(([, n]) => n).join('・')})`,
-        description:
-          'Numeric targets, KPI summaries, goals, policy directions and text of the regional-revitalisation strategy (まち・ひと・しごと創生総合戦略) progress reports, ' +
-          'extracted from the published PDF reports, with every progress symbol recomputed and every inconsistency listed in findings. ' +
-          'Each row names its source file and page. Extracted and processed by sousei-kpi from the source PDFs listed in sources; not the original publication.',
-        version: contentHash.slice(0, 12),
-        licenses: [{ name: 'CC-BY-4.0', path: 'https://creativecommons.org/licenses/by/4.0/', title: 'Creative Commons Attribution 4.0' }],
-        keywords: ['地方創生', 'KPI', '数値目標', 'open data', ...municipalities.map(([, n]) => n)],
-        sources: sources.map((s) => ({ title: `${s.title ?? s.file} (sha256 ${s.sha256})`, path: s.url ?? `raw/${s.file}` })),
-        ...(years.length ? { temporalCoverage: { start: `${Math.min(...years) - 1}`, end: `${Math.max(...years)}` } } : {}),
-        resources: DATASETS.map((ds) => {
-          const csv = sink.written.get(`${ds}.csv`)!;
-          return {
-            name: ds,
-            path: `${ds}.csv`,
-            type: 'table',
-            ...describe(ds),
-            format: 'csv',
-            mediatype: 'text/csv',
-            encoding: 'utf-8',
-            bytes: csv.bytes,
-            hash: `sha256:${csv.sha256}`,
-            dialect: { header: true, delimiter: ',', lineTerminator: '\r\n', quoteChar: '"' },
-            schema: tableSchema(ds),
-          };
-        }),
-      };
+      const firstRelease = readReleaseIndex(releases).releases[0]?.created;
+      const dates = { issued: jstDate(firstRelease ? new Date(firstRelease) : now), modified: jstDate(now), created: now.toISOString() };
+      const meta = catalogMeta({ dataYears, sources, contentHash, baseUrl, publication: input.publication ?? null, dates });
+      sink.put(CODES_FILE, codesCsv());
+      const descriptor = buildDataPackage(meta, [
+        ...DATASETS.map((ds) => ({ name: ds, path: `${ds}.csv`, ...describe(ds), file: sink.written.get(`${ds}.csv`)!, schema: tableSchema(ds) })),
+        { name: CODES_RESOURCE, path: CODES_FILE, title: 'Code table (コード表)', description: 'The progress symbols ○ △ × - and outlook grades A B C: meaning in Japanese and English, and the threshold of each progress symbol.', file: sink.written.get(CODES_FILE)!, schema: codesTableSchema() },
+      ]);
       assertValidDataPackage(descriptor);
       sink.put('datapackage.json', jsonBytes(descriptor));
-      writeCatalogFiles(sink, { meta: catalogMeta(dataYears, sources, contentHash, baseUrl), datasets: DATASETS, rowCounts, page });
+      writeCatalogFiles(sink, { meta, datasets: DATASETS, rowCounts, page });
       const changelog = changes.finish({ release: id, created: now, contentHash, publication });
       sink.put('CHANGELOG.md', Buffer.from(changelogMarkdown(changelog), 'utf8'));
       sink.put('changelog.json', jsonBytes(changelog));
