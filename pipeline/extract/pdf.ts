@@ -67,7 +67,7 @@ export function pdfFailure(what: string, err: unknown, fallbackHint: string): Pd
   if (ENGINE_ERROR.test(msg)) {
     return new PdfInputError(
       `${what}: its content could not be decoded (malformed or hostile structure, e.g. a stream compressed twice or more)`,
-      `the file may be damaged or crafted (a decompression bomb); check it, or download it again — if a good copy fails too, report it with the file (pdf.js said: ${msg.slice(0, 120)})`,
+      `the file may be damaged or crafted (a decompression bomb); check it, or download it again; if a good copy fails too, report it with the file (pdf.js said: ${msg.slice(0, 120)})`,
     );
   }
   return new PdfInputError(`${what} (${msg})`, fallbackHint);
