@@ -142,6 +142,22 @@ describe('releases/index.json', () => {
     expect(publish(out, { reports: [h28, changed].map(clone) }, day(4)).repaired).toEqual([]);
   });
 
+  it('is derivable from the folders: an unreadable index is named; moved away, it is rebuilt', () => {
+    const out = tempDir('sousei-rebuild-');
+    const a = publish(out, { reports: [h28] }, day(1));
+    const b = publish(out, { reports: [h28, h30] }, day(2));
+    const before = readIndex(out);
+    writeFileSync(join(out, 'releases', 'index.json'), '{ "releases": [');
+    expect(() => publish(out, { reports: [h28] }, day(3))).toThrow(InputError);
+    expect(latest(out)).toBe(`releases/${b.releaseId}`);
+    rmSync(join(out, 'releases', 'index.json'));
+    const again = publish(out, { reports: [h28, h30].map(clone) }, day(3));
+    expect(again).toMatchObject({ releaseId: b.releaseId, created: false, switched: null });
+    expect(readIndex(out).releases).toEqual(before.releases);
+    expect(again.repaired).toHaveLength(2);
+    expect(a.releaseId).not.toBe(b.releaseId);
+  });
+
   it('a folder that is not a complete release is not listed by the repair', () => {
     const out = tempDir('sousei-repair-partial-');
     const a = publish(out, { reports: [h28] }, day(1));

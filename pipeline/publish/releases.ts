@@ -14,7 +14,9 @@
 import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/durable.js';
+import { isSystemError } from '../lib/faults.js';
 import { sha256Hex } from '../lib/hash.js';
+import { InputError } from '../lib/registry.js';
 import type { DatasetName } from '../lib/records.gen.js';
 import { readReleaseIndex, type PublicationOptions, type ReleaseIndex, type ReleaseIndexEntry } from './changelog.js';
 import { PreviousRelease } from './previous.js';
@@ -90,7 +92,13 @@ export function verifyRelease(dir: string, contentHash?: string): string | null 
 }
 
 function readIndex(releasesDir: string): IndexDoc {
-  return readReleaseIndex(releasesDir) as IndexDoc;
+  try {
+    return readReleaseIndex(releasesDir) as IndexDoc;
+  } catch (err) {
+    if (isSystemError(err)) throw err;
+    const path = join(releasesDir, 'index.json');
+    throw new InputError(path, `cannot be read: ${(err as Error).message.replace(`${path} `, '').replace(/;.*$/su, '')}`, 'restore it from a backup, or move it away: the next run lists the release folders again (the history of latest before that is lost); nothing was published');
+  }
 }
 
 function writeIndex(releasesDir: string, doc: IndexDoc): void {
