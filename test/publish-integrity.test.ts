@@ -96,6 +96,18 @@ describe('publish never adopts what it did not write', () => {
   });
 });
 
+describe('the previous release is read without following links', () => {
+  it('a link planted inside the release latest points at: refused, naming it', () => {
+    const out = tempDir('sousei-plant-inside-');
+    const a = publish(out, { reports: [h28] }, day(1));
+    const target = join(a.releaseDir, 'numeric_targets.json');
+    rmSync(target);
+    symlinkSync('/dev/zero', target);
+    expect(() => publish(out, { reports: [h28, h30] }, day(2))).toThrow(expect.objectContaining({ file: target, problem: 'is a symbolic link in a release folder' }));
+    expect(latest(out)).toBe(`releases/${a.releaseId}`);
+  });
+});
+
 describe('releases/index.json', () => {
   it('records every switch of latest, forward and back', () => {
     const out = tempDir('sousei-switch-');
