@@ -14,7 +14,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeError } from '../pipeline/cli/run.js';
+import { ingest } from '../pipeline/ingest/index.js';
 import { acquireLock, runLockPath } from '../pipeline/schedule/lock.js';
+import { CHANGED_PDF, makeRaw, pdfRoute, startServer } from './ingest-server.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/pipeline/cli/main.js');
@@ -111,6 +113,24 @@ describe('environment faults are the run’s failure, not a PDF’s', () => {
     expect(m![2]).toMatch(/^the file system is read-only \(EROFS/u);
     expect(m![3]).toMatch(/environment fault/u);
     expect(readlinkSync(join(out, 'latest'))).toBe(latest);
+  });
+
+  it('ingest into a full raw/: the download fails naming the temporary file and ENOSPC, nothing is left behind', async () => {
+    const server = await startServer({ '/report.pdf': pdfRoute(CHANGED_PDF, '"v2"') });
+    const t = makeRaw({ url: server.url('/report.pdf') });
+    const raw = tmpfs('raw-full', '900k');
+    try {
+      for (const n of readdirSync(t.raw)) writeFileSync(join(raw, n), readFileSync(join(t.raw, n)));
+      const registry = readFileSync(join(raw, 'sources.json'), 'utf8');
+      const r = await ingest({ rawDir: raw, limits: { retries: 0 } });
+      expect(r.fetched[0]).toMatchObject({ outcome: 'failed' });
+      expect(r.fetched[0]!.error).toMatch(new RegExp(`^${raw}/\\.ingest-\\d+-[0-9a-f]+\\.part: no space left on the device \\(the disk is full\\) \\(ENOSPC in write\\) — an environment fault`, 'u'));
+      expect(readdirSync(raw).filter((n) => n.startsWith('.'))).toEqual([]);
+      expect(readFileSync(join(raw, 'sources.json'), 'utf8')).toBe(registry);
+    } finally {
+      await server.close();
+      t.cleanup();
+    }
   });
 
   it('ENOTEMPTY from the file system is described as a fault with its path', () => {

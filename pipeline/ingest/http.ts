@@ -14,6 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type BlockList } from 'node:net';
 import { join } from 'node:path';
+import { atPath, environmentFault } from '../lib/faults.js';
 import { AddressPolicyError, allowedRanges, checkAddress, guardedLookup } from './address.js';
 
 export interface FetchLimits {
@@ -116,6 +117,8 @@ const header = (h: http.IncomingHttpHeaders, name: string): string | null => {
 
 function asFetchError(err: unknown): FetchError {
   if (err instanceof FetchError) return err;
+  const fault = environmentFault(err, '(raw/)');
+  if (fault) return new FetchError(`${fault.path}: ${fault.problem} — ${fault.hint}`, 'local', false);
   const e = err as NodeJS.ErrnoException;
   return new FetchError(`${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(err)}`, 'local', false);
 }
@@ -329,7 +332,11 @@ function pdfSink(dir: string, headers: http.IncomingHttpHeaders): Sink<{ tmpPath
       }
       hash.update(b);
       let off = 0;
-      while (off < b.byteLength) off += writeSync(fd, b, off);
+      try {
+        while (off < b.byteLength) off += writeSync(fd, b, off);
+      } catch (err) {
+        atPath(err, tmpPath); // a failed write names no path
+      }
       bytes += b.byteLength;
     },
     end() {
