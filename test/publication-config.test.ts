@@ -82,8 +82,10 @@ describe('raw/publication.json', () => {
     const r = run(raw, out);
     expect(r.status).toBe(1);
     const lines = r.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
+    // One line naming the file, then the run's last line saying latest did not move.
+    expect(lines).toHaveLength(2);
     expect(lines[0]).toContain(join(raw, 'publication.json'));
+    expect(lines[1]).toBe('sousei-kpi: nothing was published; latest is unchanged (none)');
     expect(lines[0]).toMatch(/does not match schemas\/publication\.schema\.json: \/licence must be equal to one of the allowed values/u);
     expect(existsSync(join(out, 'latest'))).toBe(false);
     const bad = run(rawWith('{ "publisher": '), out);

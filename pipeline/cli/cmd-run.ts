@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { createExtractPool, DEFAULT_LIMITS, poolOptionsFromArgs } from '../extract/pool.js';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { InputError } from '../lib/registry.js';
+import { latestRelease } from '../publish/index.js';
+import { acquireLock, runLockPath } from '../schedule/lock.js';
 import { checkBaseUrl, parseCommand } from './args.js';
 import type { Command } from './main.js';
 import { describeError, runPipeline } from './run.js';
@@ -33,8 +35,34 @@ Options:
   -h, --help                this help
 
 Writes a new release under DIR/releases/<date>-<hash>/ and points DIR/latest at it;
-unchanged input publishes no new release. Exit 0 when datasets were written (findings or
-not), 1 with a one-line reason per failed file otherwise.`;
+unchanged input publishes no new release. Every switch of latest is said on stderr and
+recorded in DIR/releases/index.json. Takes the run lock DIR/runs/lock (as ingest and the
+schedule do): while another run holds it, nothing is done (exit 1). Exit 0 when datasets
+were written (findings or not), 1 with a one-line reason per failed file otherwise (or one
+line naming the path and the fault when the machine failed: disk full, read-only…).`;
+
+/** The run lock of the output folder (the one ingest and the schedule take), or null after saying who holds it. */
+function takeLock(outDir: string, quiet: boolean): { release(): void } | null {
+  const path = runLockPath(outDir);
+  let lock: ReturnType<typeof acquireLock>;
+  try {
+    lock = acquireLock(path, { purpose: 'run' });
+  } catch (err) {
+    const f = describeError('(run)', err);
+    process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+    return null;
+  }
+  if (!lock.ok) {
+    const h = lock.holder;
+    process.stderr.write(
+      `sousei-kpi: ${path}: another run holds the lock${h ? ` (pid ${h.pid} on ${h.hostname}, ${h.purpose}, since ${h.started_at})` : ''}; nothing was done — ` +
+        'run again when it has finished (a lock whose process has ended is taken over automatically)\n',
+    );
+    return null;
+  }
+  if (lock.tookOver && !quiet) process.stderr.write(`[lock] ${lock.tookOver}\n`);
+  return lock;
+}
 
 export const runCommand: Command = {
   summary: 'process report PDFs into published datasets (default: everything in raw/sources.json)',
@@ -83,11 +111,15 @@ export const runCommand: Command = {
     }
     const quiet = v.quiet;
     const started = performance.now();
+    const outDir = resolve(v.out ?? DEFAULT_OUT_DIR);
+    const lock = takeLock(outDir, quiet);
+    if (!lock) return 1;
+    const latestBefore = latestRelease(outDir);
     const pool = createExtractPool(poolOptions);
     try {
       const res = await runPipeline({
         rawDir: resolve(v.raw ?? DEFAULT_RAW_DIR),
-        outDir: resolve(v.out ?? DEFAULT_OUT_DIR),
+        outDir,
         files: args.positionals,
         ...(code ? { municipalityCode: code } : {}),
         ...(v['municipality-name'] ? { municipalityName: v['municipality-name'] } : {}),
@@ -100,6 +132,9 @@ export const runCommand: Command = {
         limits: pool.limits,
       });
       for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+      for (const note of res.published?.repaired ?? []) process.stderr.write(`sousei-kpi: repaired ${note}\n`);
+      const sw = res.published?.switched;
+      if (sw) process.stderr.write(`sousei-kpi: latest -> releases/${sw.to} (was ${sw.from ? `releases/${sw.from}` : 'unset'}; ${sw.reason}); recorded in releases/index.json\n`);
       if (!res.published) {
         if (res.failures.length === 0) process.stderr.write('sousei-kpi: nothing to publish (no reports)\n');
         else process.stderr.write('sousei-kpi: nothing was published; the previous release is unchanged\n');
@@ -125,9 +160,12 @@ export const runCommand: Command = {
     } catch (err) {
       const f = err instanceof InputError ? { file: err.file, problem: err.problem, hint: err.hint } : describeError('(run)', err);
       process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+      const after = latestRelease(outDir);
+      process.stderr.write(after === latestBefore ? `sousei-kpi: nothing was published; latest is unchanged (${after ? `releases/${after}` : 'none'})\n` : `sousei-kpi: latest -> releases/${after} (was ${latestBefore ? `releases/${latestBefore}` : 'unset'}) before the failure\n`);
       return 1;
     } finally {
       await pool.close();
+      lock.release();
     }
   },
 };

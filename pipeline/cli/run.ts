@@ -2,12 +2,13 @@
  * The pipeline end to end: sources → extract → normalize → validate → publish.
  * Used by the CLI, the scheduler and the tests.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { extractReport, PdfInputError, type ExtractedReport } from '../extract/index.js';
 import { sha256Hex } from '../lib/hash.js';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../extract/pool.js';
+import { atPath, environmentFault, isSystemError } from '../lib/faults.js';
 import { InputError, loadIndicators, loadSources } from '../lib/registry.js';
 import { Spill } from '../lib/spill.js';
 import type { Finding, SourceReport } from '../lib/records.gen.js';
@@ -83,14 +84,68 @@ interface Job {
   registry: SourceReport | null;
 }
 
-/** One line explaining a failure, with the file name and a hint. */
+/**
+ * One line explaining a failure, with the file name and a hint. `file` is the input the
+ * failure belongs to, or "(run)" for the run as a whole.
+ */
 export function describeError(file: string, err: unknown): FileFailure {
   if (err instanceof PdfInputError || err instanceof ReportStructureError) return { file, problem: err.message, hint: err.hint };
   if (err instanceof InputError) return { file: err.file, problem: err.problem, hint: err.hint };
   const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT') return { file, problem: 'file not found', hint: 'check the path (registry files live in raw/)' };
-  if (e?.code === 'EACCES') return { file, problem: 'permission denied', hint: 'check the file permissions' };
-  return { file, problem: `unexpected error: ${(err as Error)?.message ?? String(err)}`, hint: 'this is a bug or a PDF pdf.js cannot read; please report it with the file' };
+  if (e?.code === 'ENOENT') return { file: typeof e.path === 'string' ? e.path : file, problem: 'file not found', hint: 'check the path (registry files live in raw/)' };
+  const fault = environmentFault(err, file);
+  if (fault) return { file: fault.path, problem: fault.problem, hint: fault.hint };
+  if (e?.code === 'ERR_INVALID_ARG_VALUE' && /null bytes/u.test(e.message)) return { file, problem: 'a path contains a NUL character', hint: 'fix the file name (in raw/sources.json or on the command line)' };
+  const hint = file === '(run)' ? 'this is a bug; please report it with the command line and this message' : 'this is a bug or a PDF pdf.js cannot read; please report it with the file';
+  return { file, problem: `unexpected error: ${(err as Error)?.message ?? String(err)}`, hint };
+}
+
+const kindOf = (st: Stats) =>
+  st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe (FIFO)' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
+
+/** Problems opening an input that belong to the input (the rest are faults of the machine). */
+const INPUT_OPEN_ERRORS: Record<string, [string, string]> = {
+  ENOENT: ['file not found', 'check the path (registry files live in raw/)'],
+  EACCES: ['permission denied', 'check the file permissions'],
+  EPERM: ['permission denied', 'check the file permissions'],
+  ELOOP: ['a symbolic link that leads nowhere (or in a loop)', 'point the path at the PDF itself'],
+  ENOTDIR: ['a part of the path is not a folder', 'check the path'],
+  ENAMETOOLONG: ['the path is too long', 'use a shorter path'],
+};
+
+/**
+ * Read an input PDF: a regular file only (a FIFO, device or folder is refused before
+ * anything is read — /dev/zero would never end, a FIFO would wait forever), its size
+ * checked against the limit first, and never more read than that size.
+ */
+export function readInput(path: string, maxBytes: number): Uint8Array {
+  if (path.includes('\0')) throw new InputError(path.replace(/\0/gu, '\\0'), 'the file name contains a NUL character', 'fix the file name (the "file" entry in raw/sources.json, or the command line)');
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); // O_NONBLOCK: opening a FIFO does not wait for a writer
+  } catch (err) {
+    const known = isSystemError(err) ? INPUT_OPEN_ERRORS[err.code] : undefined;
+    if (known) throw new InputError(path, known[0], known[1]);
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new InputError(path, `is ${kindOf(st)}, not a regular file`, 'give the path of a PDF file; devices, pipes and folders are not read');
+    if (st.size > maxBytes) {
+      throw new PdfInputError(`the file is ${(st.size / 2 ** 20).toFixed(1)} MiB, larger than the limit of ${(maxBytes / 2 ** 20).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
+    }
+    const data = new Uint8Array(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, data, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    if (off !== st.size) throw new InputError(path, `changed while it was read (${off} of ${st.size} bytes)`, 'run again once nothing writes to the file');
+    return data;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
@@ -142,11 +197,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       if (!job || i < started) return;
       started = i + 1;
       extractions.set(i, (async () => {
-        const size = statSync(job.path).size;
-        if (size > maxBytes) {
-          throw new PdfInputError(`the file is ${(size / 2 ** 20).toFixed(1)} MiB, larger than the limit of ${(maxBytes / 2 ** 20).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
-        }
-        const data = new Uint8Array(readFileSync(job.path));
+        const data = readInput(job.path, maxBytes);
         const digest = sha256Hex(data);
         if (!explicit && job.registry && digest !== job.registry.sha256) {
           throw new InputError(job.path, `sha256 ${digest} does not match the registry (${job.registry.sha256})`, 'the file changed since it was registered: check it and update raw/sources.json, or restore the original');
@@ -213,8 +264,17 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           ...(reg?.synthetic ? { synthetic: true } : {}),
           pdf_path: job.path,
         };
-        toPublish.push({ source, report: spill ? spill.put(report) : report });
+        let kept: PublishReport['report'] = report;
+        try {
+          if (spill) kept = spill.put(report);
+        } catch (err) {
+          atPath(err, spill!.dir);
+        }
+        toPublish.push({ source, report: kept });
       } catch (err) {
+        // A fault of the machine (disk full, read-only, permissions) is the run's failure, never this file's.
+        const fault = environmentFault(err, job.path);
+        if (fault) throw fault;
         const f = describeError(job.path, err);
         failures.push(f);
         log('extract', `FAILED ${f.file}: ${f.problem} (${f.hint})`);

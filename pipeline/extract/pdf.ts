@@ -54,6 +54,25 @@ export class PdfInputError extends Error {
   }
 }
 
+/**
+ * Messages of JavaScript's own errors (TypeError, RangeError…) that pdf.js passes on when
+ * its parser meets input it does not expect — a stream compressed twice over, say — rather
+ * than one of its exception types: not something a reader of our messages can act on.
+ */
+const ENGINE_ERROR = /^(Cannot (read|set) properties of|.+ is not (a function|iterable|an object|defined)|Invalid (array|typed array) length|Array buffer allocation failed|Maximum call stack size exceeded|Out of memory|.+ out of range)/iu;
+
+/** What to say about a pdf.js failure: its own message when it is one of pdf.js's, a plain description otherwise. */
+export function pdfFailure(what: string, err: unknown, fallbackHint: string): PdfInputError {
+  const msg = (err as Error | null)?.message ?? String(err);
+  if (ENGINE_ERROR.test(msg)) {
+    return new PdfInputError(
+      `${what}: its content could not be decoded (malformed or hostile structure, e.g. a stream compressed twice or more)`,
+      `the file may be damaged or crafted (a decompression bomb); check it, or download it again; if a good copy fails too, report it with the file (pdf.js said: ${msg.slice(0, 120)})`,
+    );
+  }
+  return new PdfInputError(`${what} (${msg})`, fallbackHint);
+}
+
 const require = createRequire(import.meta.url);
 const PDFJS_DIR = dirname(require.resolve('pdfjs-dist/package.json'));
 
@@ -203,7 +222,7 @@ export async function openPdf(data: Uint8Array): Promise<OpenedPdf> {
     const msg = (err as Error).message ?? String(err);
     if (name === 'PasswordException') throw new PdfInputError('the PDF is encrypted with a password', 'ask the publisher for an unprotected copy');
     if (name === 'InvalidPDFException') throw new PdfInputError(`not a valid PDF (${msg})`, 'check that the download is complete and really a PDF');
-    throw new PdfInputError(`the PDF cannot be opened (${msg})`, 'the file may be truncated or damaged; download it again');
+    throw pdfFailure('the PDF cannot be opened', err, 'the file may be truncated or damaged; download it again');
   }
 }
 
@@ -461,7 +480,7 @@ export async function readDocument(data: Uint8Array, opts: { maxPages?: number }
       } catch (err) {
         // pdf.js reports damaged content as one of its exception types; anything else is our own bug.
         if (!PDFJS_ERRORS.has((err as Error | null)?.name ?? '')) throw err;
-        throw new PdfInputError(`page ${p} of the PDF cannot be read (${(err as Error).message})`, 'the file is damaged; download it again, and report it with the file if a fresh copy fails too');
+        throw pdfFailure(`page ${p} of the PDF cannot be read`, err, 'the file is damaged; download it again, and report it with the file if a fresh copy fails too');
       }
     }
     return { pageCount: count, pages, info: { title: str(infoRec.Title), producer: str(infoRec.Producer), creator: str(infoRec.Creator) } };

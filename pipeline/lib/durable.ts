@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { atPath } from './faults.js';
 
 /** Create `path` (it must not exist), write `data` and flush it. */
 export function writeFileDurable(path: string, data: Buffer | string): void {
@@ -43,7 +44,7 @@ export function writeFileAtomic(path: string, data: Buffer | string): void {
     fsyncDir(dirname(path));
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    atPath(err, path); // a failed write names no path
   }
 }
 
