@@ -115,6 +115,8 @@ export class PageParts {
   private lastHeading = '';
   private readonly kpiYears = new Set<number>();
   private readonly severityCount: Record<Finding['severity'], number> = { error: 0, warning: 0, info: 0 };
+  /** Rows held for review (row_held findings): not in the data. */
+  private heldRows = 0;
 
   constructor(
     private readonly dir: string,
@@ -158,6 +160,7 @@ export class PageParts {
     }
     for (const f of g.findings) {
       this.severityCount[f.severity]++;
+      if (f.rule === 'row_held') this.heldRows++;
       this.append(
         `findings-${f.severity}`,
         html`<tr><td class="sev-${f.severity}">${f.severity}</td><td class="rule"><code>${f.rule}</code></td><td>${f.dataset}<br><code>${f.record_key}</code></td><td>${f.message}</td><td>${f.reported ?? ''}</td><td>${f.recomputed ?? ''}</td><td>${f.source_file}${f.source_page !== null ? ` p.${f.source_page}` : ''}</td></tr>`.html,
@@ -224,6 +227,7 @@ ${downloads(p)}
     out.write(html`</section>
 <section id="findings"><h2>検証結果 <span class="en">Findings</span></h2>
 <p>誤り ${c.error} 件、警告 ${c.warning} 件、情報 ${c.info} 件 <span class="en">(${c.error} errors, ${c.warning} warnings, ${c.info} notes)</span>. 全件は <a href="${fileUrl(p.meta, 'findings.csv')}">findings.csv</a> にあります。</p>
+${this.heldRows ? html`<p id="held" class="sev-warning">確認待ちのため公開していない行 ${this.heldRows} 件 (規則 row_held) <span class="en">(${this.heldRows} doubtful rows held for review, not published: rule row_held)</span></p>` : ''}
 `.html);
     if (total > 0) {
       out.write(html`<table><thead><tr><th>重要度 <span class="en">Severity</span></th><th>規則 <span class="en">Rule</span></th><th>対象 <span class="en">Record</span></th><th>内容 <span class="en">Message</span></th><th>報告値 <span class="en">Reported</span></th><th>再計算値 <span class="en">Recomputed</span></th><th>出典 <span class="en">Source</span></th></tr></thead><tbody>`.html);

@@ -1,0 +1,208 @@
+/**
+ * Rows held for review: a numeric-target or KPI row the extractor doubts
+ * (extraction_status = uncertain — a guessed cell, or a table that failed its
+ * structure checks) is not published. It goes to the review queue
+ * (OUT/review/queue.json, outside the immutable releases) with the file,
+ * sha256, page, table region, the extracted grid, the reason and the candidate
+ * values, until the team corrects it (raw/corrections.csv) or accepts it
+ * (raw/review-decisions.csv, `sousei-kpi review accept`).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExtractedReport } from '../extract/index.js';
+import { compact } from '../extract/text.js';
+import { writeFileAtomic } from '../lib/durable.js';
+import type { Finding, KPISummary, NumericTarget } from '../lib/records.gen.js';
+import type { NormalizedReport } from '../normalize/index.js';
+import { parseFiscalYear } from '../normalize/parse.js';
+import { decisionFor, type Decision } from './decisions.js';
+
+export type HeldDataset = 'numeric_targets' | 'kpi_summary';
+
+/** A page area in PDF points, top-down (as the extractor reports table regions). */
+export interface Region {
+  page: number;
+  x0: number;
+  x1: number;
+  top: number;
+  bottom: number;
+}
+
+export interface HeldRow {
+  dataset: HeldDataset;
+  record_key: string;
+  page: number;
+  reason: string;
+  /** Columns of the record the doubt is about (the cells to check). */
+  doubtful_fields: string[];
+  /** The record as it would be published. */
+  candidate: Record<string, unknown>;
+}
+
+export interface GridRow {
+  cells: string[];
+  /** Indexes of the doubtful cells. */
+  doubtful: number[];
+  /** The held record this grid row gave, if any. */
+  record_key: string | null;
+}
+
+export interface HeldTable {
+  /** Stable id: file, dataset and page. */
+  id: string;
+  file: string;
+  /** Where the PDF was read from (for rendering the region). */
+  path: string;
+  sha256: string;
+  dataset: HeldDataset;
+  goal_no: number | null;
+  page: number;
+  /** e.g. "numeric-target table of goal 1 (page 1)". */
+  table: string;
+  regions: Region[];
+  header: string[];
+  grid: GridRow[];
+  rows: HeldRow[];
+}
+
+export interface ReviewQueue {
+  description: string;
+  release: string | null;
+  held_rows: number;
+  tables: HeldTable[];
+}
+
+export const QUEUE_DESCRIPTION = 'Rows held for review (not published). Correct them in raw/corrections.csv or accept them with `sousei-kpi review accept RECORD_KEY --by NAME`; then run again. `sousei-kpi review` writes review/index.html.';
+
+const NUMERIC_HEADER = ['数値目標', '基準値→目標値', '年度', '目標値', '実績値', '進捗度', '評価'];
+const KPI_HEADER = ['施策の基本的方向', 'KPI数', '進捗度', '見込み'];
+
+/** Which record fields (and grid columns of the numeric table) a doubt in extraction_note is about. */
+const DOUBT_FIELDS: Array<{ re: RegExp; field: string | null; column: number }> = [
+  { re: /(^|; )final target( unit|:)/u, field: 'final_target_value', column: 1 },
+  { re: /(^|; )baseline( unit|:)/u, field: 'baseline_value', column: 1 },
+  { re: /(^|; )target( unit|:)/u, field: 'target_value', column: 3 },
+  { re: /(^|; )actual( unit|:)/u, field: 'actual_value', column: 4 },
+  { re: /unreadable progress symbol/u, field: 'progress_reported', column: 5 },
+  { re: /unreadable outlook grade/u, field: 'evaluation_reported', column: 6 },
+  { re: /(^|; )table structure:/u, field: null, column: 0 },
+  { re: /(^|; )table structure:.*year/u, field: null, column: 2 },
+];
+
+export function doubtsOf(note: string | null, dataset: HeldDataset): { fields: string[]; columns: number[] } {
+  const text = note ?? '';
+  if (dataset === 'kpi_summary') return /KPI count/u.test(text) ? { fields: ['kpi_count'], columns: [1] } : { fields: [], columns: [0] };
+  const hits = DOUBT_FIELDS.filter((d) => d.re.test(text));
+  const columns = [...new Set(hits.map((h) => h.column))].sort((a, b) => a - b);
+  return { fields: [...new Set(hits.map((h) => h.field).filter((f): f is string => f !== null))], columns: columns.length ? columns : [0] };
+}
+
+type Table = { dataset: HeldDataset; goalNo: number | null; page: number; regions: Region[]; header: string[]; grid: Array<{ cells: string[]; match: (r: Record<string, unknown>) => boolean }> };
+
+/** The extracted tables of a report with their grids, and how to find a record's grid row. */
+function tablesOf(ex: ExtractedReport): Table[] {
+  const numeric = ex.numericTables.map((t): Table => {
+    const names = new Map<number, string>();
+    for (const r of t.rows) if (!names.has(r.block)) names.set(r.block, compact(r.name));
+    return {
+      dataset: 'numeric_targets',
+      goalNo: t.goalNo,
+      page: t.page,
+      regions: t.regions,
+      header: NUMERIC_HEADER,
+      grid: t.rows.map((r) => ({
+        cells: [r.name, r.baseline, r.year, r.target, r.actual, r.progress, r.grade],
+        match: (rec) => rec.source_page === r.page && rec.indicator_name === names.get(r.block) && rec.fiscal_year === parseFiscalYear(r.year)?.fiscalYear,
+      })),
+    };
+  });
+  const kpi = ex.kpiTables.map((t): Table => ({
+    dataset: 'kpi_summary',
+    goalNo: t.goalNo,
+    page: t.page,
+    regions: t.regions,
+    header: KPI_HEADER,
+    grid: t.rows.map((r) => ({
+      cells: [r.label, r.kpiCount, r.progressPairs.map(([s, n]) => `${s}${n}`).join(' '), r.outlookPairs.map(([s, n]) => `${s}${n}`).join(' ')],
+      match: (rec) => rec.source_page === r.page && rec.policy_direction_no === r.policyDirectionNo,
+    })),
+  }));
+  return [...numeric, ...kpi];
+}
+
+/**
+ * Take the doubtful rows out of a validated report. Rows the team accepted for
+ * this very PDF (same sha256) are published with extraction_status = accepted.
+ * Findings about a held row are replaced by one `row_held` warning.
+ */
+export function holdDoubtful(report: NormalizedReport, ex: ExtractedReport, src: { path: string; sha256: string }, decisions: Decision[]): { report: NormalizedReport; tables: HeldTable[]; accepted: number } {
+  const held: HeldRow[] = [];
+  let accepted = 0;
+  const keep = <R extends NumericTarget | KPISummary>(dataset: HeldDataset, rows: R[]): R[] =>
+    rows.flatMap((r) => {
+      if (r.extraction_status !== 'uncertain') return [r];
+      const d = decisionFor(decisions, r.record_key, src.sha256);
+      if (d) {
+        accepted++;
+        return [{ ...r, extraction_status: 'accepted', extraction_note: `${r.extraction_note ?? ''}; accepted as extracted by ${d.by} on ${d.at.slice(0, 10)}${d.note ? ` because ${d.note}` : ''}`.replace(/^; /u, '') }];
+      }
+      const { fields } = doubtsOf(r.extraction_note, dataset);
+      held.push({ dataset, record_key: r.record_key, page: r.source_page, reason: r.extraction_note ?? 'uncertain extraction', doubtful_fields: fields, candidate: { ...r } });
+      return [];
+    });
+  const numeric = keep('numeric_targets', report.datasets.numeric_targets);
+  const kpi = keep('kpi_summary', report.datasets.kpi_summary);
+  if (held.length === 0 && accepted === 0) return { report, tables: [], accepted };
+  const heldKeys = new Set(held.map((h) => h.record_key));
+  const base = { municipality_code: report.meta.municipality_code, report_fiscal_year: report.meta.report_fiscal_year, source_file: report.meta.file };
+  const findings: Finding[] = [
+    ...report.findings.filter((f) => !heldKeys.has(f.record_key)),
+    ...held.map((h): Finding => ({ ...base, dataset: h.dataset, record_key: h.record_key, rule: 'row_held', severity: 'warning', message: `held for review, not published: ${h.reason}`, reported: null, recomputed: null, source_page: h.page })),
+  ];
+  return { report: { ...report, datasets: { ...report.datasets, numeric_targets: numeric, kpi_summary: kpi }, findings }, tables: groupByTable(held, ex, src), accepted };
+}
+
+/** Group held rows by the table they were read from, with the table's grid and doubtful cells. */
+function groupByTable(held: HeldRow[], ex: ExtractedReport, src: { path: string; sha256: string }): HeldTable[] {
+  const tables = tablesOf(ex);
+  const out = new Map<string, HeldTable>();
+  for (const h of held) {
+    const t = tables.find((tb) => tb.dataset === h.dataset && tb.grid.some((g) => g.match(h.candidate))) ?? null;
+    const page = t?.page ?? h.page;
+    const id = `${ex.file}#${h.dataset}-p${page}`;
+    let entry = out.get(id);
+    if (!entry) {
+      const goal = t?.goalNo ?? (h.candidate.goal_no as number | undefined) ?? null;
+      entry = {
+        id,
+        file: ex.file,
+        path: src.path,
+        sha256: src.sha256,
+        dataset: h.dataset,
+        goal_no: goal,
+        page,
+        table: `${h.dataset === 'numeric_targets' ? 'numeric-target' : 'KPI'} table of goal ${goal ?? '?'} (page ${page})`,
+        regions: t?.regions ?? [],
+        header: t?.header ?? [],
+        grid: (t?.grid ?? []).map((g) => ({ cells: g.cells, doubtful: [], record_key: null })),
+        rows: [],
+      };
+      out.set(id, entry);
+    }
+    entry.rows.push(h);
+    const i = t ? t.grid.findIndex((g) => g.match(h.candidate)) : -1;
+    if (i >= 0) entry.grid[i] = { ...entry.grid[i]!, doubtful: doubtsOf(h.reason, h.dataset).columns, record_key: h.record_key };
+  }
+  return [...out.values()];
+}
+
+export const queuePath = (outDir: string): string => join(outDir, 'review', 'queue.json');
+
+/** Write OUT/review/queue.json (replaced atomically; an empty queue when nothing is held). */
+export function writeReviewQueue(outDir: string, tables: HeldTable[], release: string | null): string {
+  const dir = join(outDir, 'review');
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  const queue: ReviewQueue = { description: QUEUE_DESCRIPTION, release, held_rows: tables.reduce((n, t) => n + t.rows.length, 0), tables };
+  writeFileAtomic(queuePath(outDir), `${JSON.stringify(queue, null, 2)}\n`);
+  return queuePath(outDir);
+}
