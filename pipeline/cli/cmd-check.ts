@@ -85,7 +85,7 @@ export const checkCommand: Command = {
         return 1;
       }
       process.stdout.write(`${report(res, outDir).join('\n')}\n`);
-      const summary = summaryLines(res, releaseFindings(res.published.releaseDir), 'would publish').filter((l) => !l.startsWith('[summary] release '));
+      const summary = summaryLines(res, releaseFindings(res.published.releaseDir), 'to publish').filter((l) => !l.startsWith('[summary] release '));
       for (const l of summary) process.stderr.write(`${l}\n`);
       process.stderr.write(`[summary] nothing was written to ${outDir}\n`);
       return exitStatus(res);

@@ -3,6 +3,7 @@
  * sousei-kpi command line. Commands live in their own modules and register
  * here; `sousei-kpi --help` lists them, `sousei-kpi COMMAND --help` explains one.
  */
+import { nearest } from '../lib/nearest.js';
 import { publishCommand } from './cmd-publish.js';
 import { ingestCommand } from './cmd-ingest.js';
 import { runCommand } from './cmd-run.js';
@@ -53,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const cmd = commands[name];
   if (!cmd) {
-    process.stderr.write(`sousei-kpi: unknown command "${name}"\n\n${help()}\n`);
+    const near = nearest(name, Object.keys(commands));
+    process.stderr.write(`sousei-kpi: unknown command "${name}"${near ? `; did you mean ${near}?` : ''} (sousei-kpi --help lists the commands)\n`);
     return 2;
   }
   return cmd.run(rest);

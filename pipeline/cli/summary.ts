@@ -32,7 +32,7 @@ export function releaseFindings(releaseDir: string): Finding[] {
 }
 
 /** The short summary printed at the end of a run. */
-export function summaryLines(res: RunResult, findings: Finding[], verb: 'published' | 'would publish'): string[] {
+export function summaryLines(res: RunResult, findings: Finding[], verb: 'published' | 'to publish'): string[] {
   const p = res.published;
   const count = { error: 0, warning: 0, info: 0 };
   for (const f of findings) count[f.severity]++;

@@ -86,7 +86,16 @@ const DECIMAL_RE = /^-?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$/u;
 
 /** Decode the file: UTF-8 (BOM or not) or Shift_JIS/CP932; anything else is refused. */
 export function decodeCorrections(path: string, data: Uint8Array): string {
-  if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) return new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(3));
+  if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(3));
+    } catch {
+      throw new InputError(path, 'the file starts with a UTF-8 BOM but is not valid UTF-8', 'save it again as "CSV UTF-8" from Excel, or as UTF-8 from an editor');
+    }
+  }
+  if ((data[0] === 0xff && data[1] === 0xfe) || (data[0] === 0xfe && data[1] === 0xff) || data.includes(0)) {
+    throw new InputError(path, 'the file is UTF-16 (or binary), not UTF-8 or Shift_JIS', 'save it from Excel as "CSV UTF-8" (not "Unicode text"), or as UTF-8 from an editor');
+  }
   const bytes = Array.from(data);
   if (Encoding.detect(bytes, 'UTF8')) return new TextDecoder('utf-8', { fatal: true }).decode(data);
   if (Encoding.detect(bytes, 'SJIS')) return iconv.decode(Buffer.from(data), 'cp932');

@@ -137,6 +137,7 @@ function tablesOf(ex: ExtractedReport): Table[] {
  */
 export function holdDoubtful(report: NormalizedReport, ex: ExtractedReport, src: { path: string; sha256: string }, decisions: Decision[]): { report: NormalizedReport; tables: HeldTable[]; accepted: number } {
   const held: HeldRow[] = [];
+  const acceptedNotes = new Map<string, { page: number; dataset: HeldDataset; message: string }>();
   let accepted = 0;
   const keep = <R extends NumericTarget | KPISummary>(dataset: HeldDataset, rows: R[]): R[] =>
     rows.flatMap((r) => {
@@ -144,6 +145,7 @@ export function holdDoubtful(report: NormalizedReport, ex: ExtractedReport, src:
       const d = decisionFor(decisions, r.record_key, src.sha256);
       if (d) {
         accepted++;
+        acceptedNotes.set(r.record_key, { page: r.source_page, dataset, message: `accepted as read by ${d.by} on ${d.at.slice(0, 10)}${d.note ? ` because ${d.note}` : ''} (the extractor doubted: ${r.extraction_note ?? 'uncertain'})` });
         return [{ ...r, extraction_status: 'accepted', extraction_note: `${r.extraction_note ?? ''}; accepted as extracted by ${d.by} on ${d.at.slice(0, 10)}${d.note ? ` because ${d.note}` : ''}`.replace(/^; /u, '') }];
       }
       const { fields } = doubtsOf(r.extraction_note, dataset);
@@ -156,7 +158,9 @@ export function holdDoubtful(report: NormalizedReport, ex: ExtractedReport, src:
   const heldKeys = new Set(held.map((h) => h.record_key));
   const base = { municipality_code: report.meta.municipality_code, report_fiscal_year: report.meta.report_fiscal_year, source_file: report.meta.file };
   const findings: Finding[] = [
-    ...report.findings.filter((f) => !heldKeys.has(f.record_key)),
+    // The extractor's doubt about an accepted row is settled by the team's decision.
+    ...report.findings.filter((f) => !heldKeys.has(f.record_key) && !(f.rule === 'extraction_uncertain' && acceptedNotes.has(f.record_key))),
+    ...[...acceptedNotes].map(([key, a]): Finding => ({ ...base, dataset: a.dataset, record_key: key, rule: 'review_accepted', severity: 'info', message: a.message, reported: null, recomputed: null, source_page: a.page })),
     ...held.map((h): Finding => ({ ...base, dataset: h.dataset, record_key: h.record_key, rule: 'row_held', severity: 'warning', message: `held for review, not published: ${h.reason}`, reported: null, recomputed: null, source_page: h.page })),
   ];
   return { report: { ...report, datasets: { ...report.datasets, numeric_targets: numeric, kpi_summary: kpi }, findings }, tables: groupByTable(held, ex, src), accepted };
