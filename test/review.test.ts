@@ -204,8 +204,10 @@ describe('held rows are published once the team corrects or accepts them', () =>
     expect(findings.filter((f) => f.rule === 'row_held')).toEqual([]);
     expect(findings.filter((f) => f.rule === 'review_accepted').map((f) => f.severity)).toEqual(['info']);
     expect(readFileSync(join(latest, 'index.html'), 'utf8')).not.toContain('確認待ちのため公開していない行');
-    const q = JSON.parse(readFileSync(join(out, 'review', 'queue.json'), 'utf8')) as ReviewQueue;
-    expect([q.held_rows, q.tables.length]).toEqual([0, 0]);
+    // Nothing left to review: the queue and the page are gone.
+    expect(existsSync(join(out, 'review'))).toBe(false);
+    const r = cli('review', '--out', out);
+    expect([r.status, r.stderr.trim()]).toEqual([0, `[review] nothing is held for review: the last run published every row (${out})`]);
     expect(existsSync(join(latest, 'review'))).toBe(false);
   });
 });

@@ -27,8 +27,8 @@ Options:
   --note TEXT   why the row is accepted (accept only)
   -h, --help    this help
 
-Exit 0 when the page was written or the decision recorded, 1 when there is no queue or
-the row is not held, 2 on usage errors.`;
+Exit 0 when the page was written (or nothing is held) or the decision recorded, 1 when
+nothing was run yet or the row is not held, 2 on usage errors.`;
 
 function readQueue(outDir: string): ReviewQueue | null {
   const p = queuePath(outDir);
@@ -38,7 +38,11 @@ function readQueue(outDir: string): ReviewQueue | null {
 async function writePage(outDir: string, by: string): Promise<number> {
   const queue = readQueue(outDir);
   if (!queue) {
-    process.stderr.write(`sousei-kpi review: ${queuePath(outDir)}: no review queue — run \`sousei-kpi run\` first\n`);
+    if (existsSync(join(outDir, 'latest'))) {
+      process.stderr.write(`[review] nothing is held for review: the last run published every row (${outDir})\n`);
+      return 0;
+    }
+    process.stderr.write(`sousei-kpi review: ${queuePath(outDir)}: no review queue and no release — run \`sousei-kpi run\` first\n`);
     return 1;
   }
   const dir = join(outDir, 'review');

@@ -117,7 +117,7 @@ function rowsWithLines(text: string): Array<{ line: number; cells: string[] }> {
       // The cursor stops before the line break; the next row starts after it.
       if (text[offset] === '\r') offset++;
       if (text[offset] === '\n') offset++;
-      if (res.errors.length) throw Object.assign(new Error(res.errors[0]!.message), { csvRow: starts.length - 1 });
+      if (res.errors.length) throw new Error(`line ${text.slice(0, starts.at(-1)).split('\n').length}: ${res.errors[0]!.message}`);
       out.push({ line: 0, cells: res.data });
     },
   });
@@ -196,7 +196,7 @@ export function loadCorrections(path: string): Correction[] {
   try {
     rows = rowsWithLines(text);
   } catch (err) {
-    throw new InputError(path, `the file is not valid CSV: ${(err as Error).message}`, 'check the quoting: a value with a comma or a quote must be in double quotes');
+    throw new InputError(path, `${(err as Error).message} (the file is not valid CSV)`, 'check the quoting: a value with a comma or a quote must be in double quotes');
   }
   const header = rows.shift();
   const names = (header?.cells ?? []).map((h) => h.trim());

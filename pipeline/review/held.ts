@@ -7,7 +7,7 @@
  * values, until the team corrects it (raw/corrections.csv) or accepts it
  * (raw/review-decisions.csv, `sousei-kpi review accept`).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExtractedReport } from '../extract/index.js';
 import { compact } from '../extract/text.js';
@@ -202,9 +202,16 @@ function groupByTable(held: HeldRow[], ex: ExtractedReport, src: { path: string;
 
 export const queuePath = (outDir: string): string => join(outDir, 'review', 'queue.json');
 
-/** Write OUT/review/queue.json (replaced atomically; an empty queue when nothing is held). */
-export function writeReviewQueue(outDir: string, tables: HeldTable[], release: string | null): string {
+/**
+ * Write OUT/review/queue.json (replaced atomically). When nothing is held the
+ * review folder (queue and page) is removed: there is nothing left to review.
+ */
+export function writeReviewQueue(outDir: string, tables: HeldTable[], release: string | null): string | null {
   const dir = join(outDir, 'review');
+  if (tables.length === 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   const queue: ReviewQueue = { description: QUEUE_DESCRIPTION, release, held_rows: tables.reduce((n, t) => n + t.rows.length, 0), tables };
   writeFileAtomic(queuePath(outDir), `${JSON.stringify(queue, null, 2)}\n`);
