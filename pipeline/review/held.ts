@@ -97,7 +97,16 @@ export function doubtsOf(note: string | null, dataset: HeldDataset): { fields: s
   return { fields: [...new Set(hits.map((h) => h.field).filter((f): f is string => f !== null))], columns: columns.length ? columns : [0] };
 }
 
-type Table = { dataset: HeldDataset; goalNo: number | null; page: number; regions: Region[]; header: string[]; grid: Array<{ cells: string[]; match: (r: Record<string, unknown>) => boolean }> };
+type Table = {
+  dataset: HeldDataset;
+  goalNo: number | null;
+  page: number;
+  regions: Region[];
+  header: string[];
+  grid: Array<{ cells: string[]; match: (r: Record<string, unknown>) => boolean }>;
+  /** Structural problems of the whole table (not layout notes): every row of it is held. */
+  failed: string[];
+};
 
 /** The extracted tables of a report with their grids, and how to find a record's grid row. */
 function tablesOf(ex: ExtractedReport): Table[] {
@@ -110,6 +119,7 @@ function tablesOf(ex: ExtractedReport): Table[] {
       page: t.page,
       regions: t.regions,
       header: NUMERIC_HEADER,
+      failed: t.issues.filter((i) => !i.startsWith('note: ')),
       grid: t.rows.map((r) => ({
         cells: [r.name, r.baseline, r.year, r.target, r.actual, r.progress, r.grade],
         match: (rec) => rec.source_page === r.page && rec.indicator_name === names.get(r.block) && rec.fiscal_year === parseFiscalYear(r.year)?.fiscalYear,
@@ -122,6 +132,8 @@ function tablesOf(ex: ExtractedReport): Table[] {
     page: t.page,
     regions: t.regions,
     header: KPI_HEADER,
+    // KPI table issues are layout notes (counts matched by order); its rows are checked one by one.
+    failed: [],
     grid: t.rows.map((r) => ({
       cells: [r.label, r.kpiCount, r.progressPairs.map(([s, n]) => `${s}${n}`).join(' '), r.outlookPairs.map(([s, n]) => `${s}${n}`).join(' ')],
       match: (rec) => rec.source_page === r.page && rec.policy_direction_no === r.policyDirectionNo,
@@ -136,12 +148,21 @@ function tablesOf(ex: ExtractedReport): Table[] {
  * Findings about a held row are replaced by one `row_held` warning.
  */
 export function holdDoubtful(report: NormalizedReport, ex: ExtractedReport, src: { path: string; sha256: string }, decisions: Decision[]): { report: NormalizedReport; tables: HeldTable[]; accepted: number } {
+  const failedTables = tablesOf(ex).filter((t) => t.failed.length);
+  /** A row of a table that failed its checks is doubtful even when its own cells read cleanly. */
+  const tableDoubt = (dataset: HeldDataset, r: NumericTarget | KPISummary): string | null => {
+    const t = failedTables.find((tb) => tb.dataset === dataset && tb.grid.some((g) => g.match(r as unknown as Record<string, unknown>)));
+    return t ? `table structure: ${t.failed.join('; ')}` : null;
+  };
   const held: HeldRow[] = [];
   const acceptedNotes = new Map<string, { page: number; dataset: HeldDataset; message: string }>();
   let accepted = 0;
   const keep = <R extends NumericTarget | KPISummary>(dataset: HeldDataset, rows: R[]): R[] =>
-    rows.flatMap((r) => {
-      if (r.extraction_status !== 'uncertain') return [r];
+    rows.flatMap((row) => {
+      // Rows the team corrected are settled; only rows read as ok inherit their table's failure.
+      const failed = row.extraction_status === 'ok' ? tableDoubt(dataset, row) : null;
+      if (row.extraction_status !== 'uncertain' && !failed) return [row];
+      const r: R = failed ? { ...row, extraction_status: 'uncertain', extraction_note: failed } : row;
       const d = decisionFor(decisions, r.record_key, src.sha256);
       if (d) {
         accepted++;
