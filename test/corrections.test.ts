@@ -157,6 +157,19 @@ describe('a corrected value is the same everywhere it shows', () => {
     expect(changed.actual_status).toEqual(['provisional', 'final']);
   });
 
+  it('check shows the correction against latest and writes nothing', () => {
+    const out = mkdtempSync(join(tmpdir(), 'sousei-corr-out-'));
+    expect(run(['run', '--raw', makeRaw(null), '--out', out, '--quiet']).status).toBe(0);
+    const id = realpathSync(join(out, 'latest')).split('/').at(-1);
+    const before = snapshot(out);
+    const r = run(['check', '--raw', makeRaw(`${HEADER}\n${TOURISTS},actual_value,5400000,Final figure,open-data team,2026-10-01\n`), '--out', out, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Against latest (${id}):\n  numeric_targets: 0 rows added, 0 removed, 1 revised (35 → 35 rows)`);
+    expect(r.stdout).toContain(`  correction ${TOURISTS}: actual_value corrected from "5250000" to "5400000" by open-data team on 2026-10-01 because Final figure`);
+    expect(r.stdout).toMatch(/^ {2}warning progress_symbol_mismatch \(1\)\n {4}402036\/2016\/402036-G2-tourists\/2015 p\.2: .*actual 5,400,000人/mu);
+    expect(snapshot(out)).toEqual(before);
+  });
+
   it('the shipped example file is valid and changes nothing (its one line is a comment)', () => {
     const example = readFileSync(join(ROOT, 'raw', 'corrections.example.csv'), 'utf8');
     expect(example.split('\n')[0]).toBe(HEADER);

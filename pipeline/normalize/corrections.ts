@@ -108,7 +108,7 @@ function rowsWithLines(text: string): Array<{ line: number; cells: string[] }> {
   const out: Array<{ line: number; cells: string[] }> = [];
   const starts: number[] = [];
   let offset = 0;
-  const parsed = Papa.parse<string[]>(text, {
+  Papa.parse<string[]>(text, {
     header: false,
     skipEmptyLines: false,
     step: (res) => {
@@ -121,7 +121,6 @@ function rowsWithLines(text: string): Array<{ line: number; cells: string[] }> {
       out.push({ line: 0, cells: res.data });
     },
   });
-  void parsed;
   const lineAt = (pos: number) => text.slice(0, pos).split('\n').length;
   return out
     .map((r, i) => ({ line: lineAt(starts[i]!), cells: r.cells }))
