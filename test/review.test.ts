@@ -53,6 +53,15 @@ describe('check', () => {
     expect(r.stderr).toContain(`nothing was written to ${out}`);
     expect(snapshot(out)).toEqual(before);
   });
+
+  it('run --dry-run is the same check', () => {
+    const before = snapshot(out);
+    const r = cli('run', PDF, '--dry-run', '--raw', raw, '--out', out, ...META, '--quiet');
+    expect(r.status, r.stderr).toBe(4);
+    expect(r.stdout).toContain('Release (not written): goals 1, policy_directions 0, numeric_targets 8');
+    expect(snapshot(out)).toEqual(before);
+    expect(cli('run', '--dry-rn').stderr.trim()).toBe('sousei-kpi run: unknown option --dry-rn; did you mean --dry-run? (sousei-kpi run --help lists the options)');
+  });
 });
 
 describe('a doubtful table is held, not published', () => {

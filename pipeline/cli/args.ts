@@ -4,8 +4,10 @@ import { nearest } from '../lib/nearest.js';
 import { normaliseBaseUrl } from '../publish/catalog.js';
 
 /** The flags a command accepts, as typed (--name, and -x for short ones). */
-function flagsOf(config: ParseArgsConfig): string[] {
-  return Object.entries(config.options ?? {}).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+function flagsOf(command: string, config: ParseArgsConfig): string[] {
+  const flags = Object.entries(config.options ?? {}).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+  // run takes --dry-run before parsing (it hands over to check).
+  return command === 'run' ? [...flags, '--dry-run'] : flags;
 }
 
 /**
@@ -17,7 +19,7 @@ export function unknownOptionLine(command: string, err: unknown, config: ParseAr
   if (e?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return null;
   const flag = /'([^']+)'/u.exec(e.message ?? '')?.[1] ?? '';
   const name = flag.replace(/=.*$/u, '');
-  const near = nearest(name, flagsOf(config));
+  const near = nearest(name, flagsOf(command, config));
   return `sousei-kpi ${command}: unknown option ${name}${near ? `; did you mean ${near}?` : ''} (sousei-kpi ${command} --help lists the options)`;
 }
 

@@ -1,5 +1,6 @@
 import { createExtractPool, DEFAULT_LIMITS } from '../extract/pool.js';
 import { checkBaseUrl, parseCommand } from './args.js';
+import { checkCommand } from './cmd-check.js';
 import type { Command } from './main.js';
 import { createProgress } from './progress.js';
 import { runPipeline } from './run.js';
@@ -29,6 +30,7 @@ Options:
   --max-bytes SIZE          refuse larger files, e.g. 20M (default ${DEFAULT_LIMITS.maxBytes / 2 ** 20}M)
   --quiet                   no progress messages on stderr (a bar on a terminal,
                             plain lines otherwise); the summary at the end stays
+  --dry-run                 do everything but write: the same as \`sousei-kpi check\`
   --timings                 print time per stage on stderr at the end, as one JSON line
                             after "[timings] " (extract: worker time summed over files)
   -h, --help                this help
@@ -47,6 +49,7 @@ export const runCommand: Command = {
   summary: 'process report PDFs into published datasets (default: everything in raw/sources.json)',
   usage,
   async run(argv) {
+    if (argv.includes('--dry-run')) return checkCommand.run(argv.filter((a) => a !== '--dry-run'));
     const args = parseCommand('run', usage, { args: argv, allowPositionals: true, options: RUN_OPTIONS }, checkBaseUrl);
     if (typeof args === 'number') return args;
     const v = args.values;
