@@ -61,4 +61,19 @@ describe('holdDoubtful', () => {
     const other = holdDoubtful(report, ex, src, [{ ...decision, source_sha256: '0'.repeat(64) }]);
     expect([other.accepted, other.report.datasets.numeric_targets.some((r) => r.record_key === key)]).toEqual([0, false]);
   });
+
+  it('holds a KPI row whose counts do not add up (the real H28 report with one count misread)', async () => {
+    const h28 = await extractReport(new Uint8Array(readFileSync(join(ROOT, 'raw/kurume-sousei-h28-progress.pdf'))), 'kurume-sousei-h28-progress.pdf');
+    const row = h28.kpiTables[0]!.rows[0]!;
+    row.progressPairs = row.progressPairs.map(([sym, n], i) => [sym, i === 0 ? n + 1 : n]);
+    const validated = validateReport(normalizeReport(h28, { file: 'kurume-sousei-h28-progress.pdf', municipality_code: '402036', municipality_name: '福岡県久留米市', report_fiscal_year: 2016 }, loadIndicators(join(ROOT, 'raw')))).report;
+    const { report: kept, tables } = holdDoubtful(validated, h28, { path: 'x', sha256: h28.sha256 }, []);
+    expect(kept.datasets.kpi_summary).toHaveLength(11);
+    expect(tables.map((t) => [t.dataset, t.rows.length])).toEqual([['kpi_summary', 1]]);
+    const held = tables[0]!.rows[0]!;
+    expect(held.reason).toMatch(/^counts do not add up to the KPI count \d+: progress counts ○\d+ △\d+ ×\d+ -\d+ add up to \d+$/u);
+    expect(tables[0]!.grid.find((g) => g.record_key === held.record_key)!.doubtful).toEqual([1, 2, 3]);
+    expect(kept.findings.filter((f) => f.rule === 'kpi_progress_sum')).toEqual([]);
+    expect(kept.findings.filter((f) => f.rule === 'row_held').map((f) => f.record_key)).toEqual([held.record_key]);
+  });
 });

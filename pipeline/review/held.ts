@@ -91,7 +91,11 @@ const DOUBT_FIELDS: Array<{ re: RegExp; field: string | null; column: number }> 
 
 export function doubtsOf(note: string | null, dataset: HeldDataset): { fields: string[]; columns: number[] } {
   const text = note ?? '';
-  if (dataset === 'kpi_summary') return /KPI count/u.test(text) ? { fields: ['kpi_count'], columns: [1] } : { fields: [], columns: [0] };
+  if (dataset === 'kpi_summary') {
+    // The counts disagree with each other: the count cell and the symbol cells are all in doubt.
+    if (/do not add up/u.test(text)) return { fields: ['kpi_count'], columns: [1, 2, 3] };
+    return /KPI count/u.test(text) ? { fields: ['kpi_count'], columns: [1] } : { fields: [], columns: [0] };
+  }
   const hits = DOUBT_FIELDS.filter((d) => d.re.test(text));
   const columns = [...new Set(hits.map((h) => h.column))].sort((a, b) => a - b);
   return { fields: [...new Set(hits.map((h) => h.field).filter((f): f is string => f !== null))], columns: columns.length ? columns : [0] };
@@ -151,6 +155,8 @@ export function holdDoubtful(report: NormalizedReport, ex: ExtractedReport, src:
   const failedTables = tablesOf(ex).filter((t) => t.failed.length);
   /** A row of a table that failed its checks is doubtful even when its own cells read cleanly. */
   const tableDoubt = (dataset: HeldDataset, r: NumericTarget | KPISummary): string | null => {
+    // A KPI row fails its check when its symbol or outlook counts do not add up to its KPI count.
+    if ('counts_consistent' in r && !r.counts_consistent) return kpiCountsDoubt(r);
     const t = failedTables.find((tb) => tb.dataset === dataset && tb.grid.some((g) => g.match(r as unknown as Record<string, unknown>)));
     return t ? `table structure: ${t.failed.join('; ')}` : null;
   };
@@ -185,6 +191,16 @@ export function holdDoubtful(report: NormalizedReport, ex: ExtractedReport, src:
     ...held.map((h): Finding => ({ ...base, dataset: h.dataset, record_key: h.record_key, rule: 'row_held', severity: 'warning', message: `held for review, not published: ${h.reason}`, reported: null, recomputed: null, source_page: h.page })),
   ];
   return { report: { ...report, datasets: { ...report.datasets, numeric_targets: numeric, kpi_summary: kpi }, findings }, tables: groupByTable(held, ex, src), accepted };
+}
+
+function kpiCountsDoubt(r: KPISummary): string {
+  const prog = r.achieved + r.mostly_achieved + r.not_achieved + r.undetermined;
+  const outl = r.outlook_a + r.outlook_b + r.outlook_c;
+  const parts = [
+    ...(prog !== r.kpi_count ? [`progress counts ○${r.achieved} △${r.mostly_achieved} ×${r.not_achieved} -${r.undetermined} add up to ${prog}`] : []),
+    ...(outl !== r.kpi_count ? [`outlook counts A${r.outlook_a} B${r.outlook_b} C${r.outlook_c} add up to ${outl}`] : []),
+  ];
+  return `counts do not add up to the KPI count ${r.kpi_count}: ${parts.join('; ')}`;
 }
 
 /** Group held rows by the table they were read from, with the table's grid and doubtful cells. */
