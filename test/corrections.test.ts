@@ -44,6 +44,7 @@ describe('an invalid corrections line stops the run before anything is published
   const good = `${TOURISTS},actual_value,5400000,Final figure,open-data team,2026-10-01`;
   it.each([
     { kind: 'unknown field', lines: [`${TOURISTS},actual_valu,5400000,Final figure,me,2026-10-01`], where: 'line 2, column 2 (field)', problem: 'numeric_targets has no column "actual_valu"', hint: 'did you mean actual_value?' },
+    { kind: 'unknown field after a comment with a quote and an empty line (the line number is the file\'s)', lines: ['# a "quoted, comment', '', `${TOURISTS},actual_valu,5400000,Final figure,me,2026-10-01`], where: 'line 4, column 2 (field)', problem: 'numeric_targets has no column "actual_valu"', hint: 'did you mean actual_value?' },
     { kind: 'computed field', lines: [`${TOURISTS},progress_recomputed,○,looks right,me,2026-10-01`], where: 'line 2, column 2 (field)', problem: '"progress_recomputed" is provenance or computed and cannot be corrected', hint: 'correct the value it is computed from' },
     { kind: 'value with a unit and 万', lines: [`${TOURISTS},actual_value,540万人,Final figure,me,2026-10-01`], where: 'line 2, column 3 (corrected_value)', problem: '"540万人" is not a number in the column\'s unit', hint: 'write the number in base units without a unit: 5400000' },
     { kind: 'hexadecimal value', lines: [`${TOURISTS},actual_value,0x10,typo,me,2026-10-01`], where: 'line 2, column 3 (corrected_value)', problem: '"0x10" is not a number in the column\'s unit', hint: 'write a decimal number' },

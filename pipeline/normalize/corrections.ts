@@ -104,27 +104,26 @@ export function decodeCorrections(path: string, data: Uint8Array): string {
 }
 
 /** The CSV rows of the text with the line each starts on (comment lines and empty lines left out). */
-function rowsWithLines(text: string): Array<{ line: number; cells: string[] }> {
-  const out: Array<{ line: number; cells: string[] }> = [];
-  const starts: number[] = [];
+function rowsWithLines(raw: string): Array<{ line: number; cells: string[] }> {
+  // Comment lines are blanked, not removed, so line numbers stay right; a quote in a comment cannot break the file.
+  const text = raw.replace(/^[ \t]*#[^\r\n]*/gmu, '');
+  const lineAt = (pos: number) => text.slice(0, pos).split('\n').length;
+  const rows: Array<{ line: number; cells: string[] }> = [];
   let offset = 0;
   Papa.parse<string[]>(text, {
     header: false,
     skipEmptyLines: false,
     step: (res) => {
-      starts.push(offset);
-      offset = res.meta.cursor;
+      const line = lineAt(offset);
+      if (res.errors.length) throw new Error(`line ${line}: ${res.errors[0]!.message}`);
+      rows.push({ line, cells: res.data });
       // The cursor stops before the line break; the next row starts after it.
+      offset = res.meta.cursor;
       if (text[offset] === '\r') offset++;
       if (text[offset] === '\n') offset++;
-      if (res.errors.length) throw new Error(`line ${text.slice(0, starts.at(-1)).split('\n').length}: ${res.errors[0]!.message}`);
-      out.push({ line: 0, cells: res.data });
     },
   });
-  const lineAt = (pos: number) => text.slice(0, pos).split('\n').length;
-  return out
-    .map((r, i) => ({ line: lineAt(starts[i]!), cells: r.cells }))
-    .filter((r) => !(r.cells.length === 0 || r.cells.every((c) => c.trim() === '')) && !r.cells[0]!.trimStart().startsWith('#'));
+  return rows.filter((r) => !r.cells.every((c) => c.trim() === ''));
 }
 
 const datasetOfKey = (key: string): CorrectedDataset => (/\/kpi\/\d+$/u.test(key) ? 'kpi_summary' : 'numeric_targets');
