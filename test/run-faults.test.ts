@@ -6,10 +6,11 @@
  *   naming the path and the fault — never a PDF — and publish nothing, --keep-going or not;
  * - `run` takes the run lock the scheduler and `ingest` take: while it is held nothing
  *   is done and the message names the holder; a lock left by a dead process is taken
- *   over; two runs started together never collide.
+ *   over; two runs started together never collide; check (and run --dry-run) neither takes
+ *   nor waits for it, and refuses a planted link in releases/ as run does, naming the real path.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { describeError } from '../pipeline/cli/run.js';
 import { ingest } from '../pipeline/ingest/index.js';
 import { acquireLock, runLockPath } from '../pipeline/schedule/lock.js';
 import { CHANGED_PDF, makeRaw, pdfRoute, startServer } from './ingest-server.js';
+import { snapshot } from './support/snapshot.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/pipeline/cli/main.js');
@@ -46,8 +48,13 @@ interface Run {
 }
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return command(['run', ...args], env);
+}
+
+/** Any sousei-kpi command line. */
+function command(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, 'run', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const p = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -172,6 +179,48 @@ describe('the run lock', () => {
     expect(existsSync(runLockPath(out))).toBe(false);
   });
 
+  it('check and run --dry-run neither take nor wait for it, and still compare with the real latest', async () => {
+    const out = join(work, 'out-check');
+    const first = await cli([INPUT, '--out', out, '--quiet', ...META]);
+    expect(first.status, first.stderr).toBe(0);
+    const id = first.stdout.trim().split('/').at(-1)!;
+    const lock = acquireLock(runLockPath(out), { purpose: 'scheduled test' });
+    expect(lock.ok).toBe(true);
+    try {
+      const lockText = readFileSync(runLockPath(out), 'utf8');
+      const before = snapshot(out);
+      for (const args of [['check'], ['run', '--dry-run']]) {
+        const r = await command([...args, INPUT, '--out', out, '--quiet', ...META]);
+        expect(r.status, r.stderr).toBe(0);
+        // The release folders reached check through its stand-in and passed the same verification a run applies.
+        expect(r.stdout).toContain(`Against latest: no change — the content equals release ${id} already in ${out}`);
+        expect(r.stderr).not.toContain('lock');
+        expect(snapshot(out)).toEqual(before); // the lock file too: still the holder's, untouched
+      }
+      expect(readFileSync(runLockPath(out), 'utf8')).toBe(lockText);
+    } finally {
+      if (lock.ok) lock.release();
+    }
+  });
+
+  it('check refuses what run refuses in releases/, naming the real output folder', async () => {
+    const out = join(work, 'out-check-link');
+    const first = await cli([INPUT, '--out', out, '--quiet', ...META]);
+    expect(first.status, first.stderr).toBe(0);
+    const dir = first.stdout.trim();
+    const elsewhere = join(work, 'release-elsewhere');
+    cpSync(dir, elsewhere, { recursive: true });
+    rmSync(dir, { recursive: true });
+    symlinkSync(elsewhere, dir);
+    const run = await cli([INPUT, '--out', out, '--quiet', ...META]);
+    const check = await command(['check', INPUT, '--out', out, '--quiet', ...META]);
+    expect([run.status, check.status]).toEqual([1, 1]);
+    const line = `sousei-kpi: ${dir}: latest points at it, but it is a symbolic link, not a release folder this pipeline wrote`;
+    expect(run.stderr.split('\n')[0]).toMatch(new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\/]/gu, '\\$&')} — `, 'u'));
+    expect(check.stderr.split('\n')[0]).toBe(run.stderr.split('\n')[0]);
+    expect(check.stdout).toBe('');
+  });
+
   it('a lock left by a process that is gone is taken over', async () => {
     const out = join(work, 'out-stale');
     mkdirSync(join(out, 'runs'), { recursive: true });
@@ -197,21 +246,33 @@ describe('the run lock', () => {
   });
 });
 
+/** stderr up to the end-of-run summary (its lines start with "[summary] "; they come last). */
+function beforeSummary(stderr: string): string {
+  const i = stderr.indexOf('[summary] ');
+  expect(i, stderr).toBeGreaterThanOrEqual(0);
+  expect(stderr.slice(i).split('\n').filter(Boolean).every((l) => l.startsWith('[summary] ')), stderr).toBe(true);
+  return stderr.slice(0, i);
+}
+
 describe('every switch of latest is said on stderr (also with --quiet) and recorded', () => {
   it('forward to a new release, and back to an existing one', async () => {
     const out = join(work, 'out-switch');
     const a = await cli([INPUT, '--out', out, '--quiet', ...META]);
     expect(a.status, a.stderr).toBe(0);
     const idA = a.stdout.trim().split('/').at(-1)!;
-    expect(a.stderr).toBe(`sousei-kpi: latest -> releases/${idA} (was unset; new release); recorded in releases/index.json\n`);
+    // With --quiet, the switch line is followed only by the end-of-run summary.
+    expect(beforeSummary(a.stderr)).toBe(`sousei-kpi: latest -> releases/${idA} (was unset; new release); recorded in releases/index.json\n`);
+    expect(a.stderr).toContain(`[summary] release ${join(out, 'releases', idA)} (new)\n`);
     const b = await cli([INPUT, '--out', out, '--quiet', '--sjis', ...META]);
     const idB = b.stdout.trim().split('/').at(-1)!;
-    expect(b.stderr).toBe(`sousei-kpi: latest -> releases/${idB} (was releases/${idA}; new release); recorded in releases/index.json\n`);
+    expect(beforeSummary(b.stderr)).toBe(`sousei-kpi: latest -> releases/${idB} (was releases/${idA}; new release); recorded in releases/index.json\n`);
     const back = await cli([INPUT, '--out', out, '--quiet', ...META]);
     expect(back.status, back.stderr).toBe(0);
-    expect(back.stderr).toBe(`sousei-kpi: latest -> releases/${idA} (was releases/${idB}; existing release with the same content); recorded in releases/index.json\n`);
+    expect(beforeSummary(back.stderr)).toBe(`sousei-kpi: latest -> releases/${idA} (was releases/${idB}; existing release with the same content); recorded in releases/index.json\n`);
+    expect(back.stderr).toContain(`[summary] release ${join(out, 'releases', idA)} (unchanged content: existing release)\n`);
     const same = await cli([INPUT, '--out', out, '--quiet', ...META]);
-    expect(same.stderr).toBe('');
+    expect(beforeSummary(same.stderr)).toBe('');
+    expect(same.stderr).toMatch(/^\[summary\] reports 1 /u);
     const index = JSON.parse(readFileSync(join(out, 'releases', 'index.json'), 'utf8')) as { latest_history: Array<{ from: string | null; to: string }> };
     expect(index.latest_history.map((s) => [s.from, s.to])).toEqual([
       [null, idA],

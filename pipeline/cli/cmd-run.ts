@@ -1,12 +1,13 @@
-import { resolve } from 'node:path';
-import { createExtractPool, DEFAULT_LIMITS, poolOptionsFromArgs } from '../extract/pool.js';
-import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
-import { InputError } from '../lib/registry.js';
+import { createExtractPool, DEFAULT_LIMITS } from '../extract/pool.js';
 import { latestRelease } from '../publish/index.js';
 import { acquireLock, runLockPath } from '../schedule/lock.js';
 import { checkBaseUrl, parseCommand } from './args.js';
+import { checkCommand } from './cmd-check.js';
 import type { Command } from './main.js';
+import { createProgress } from './progress.js';
 import { describeError, runPipeline } from './run.js';
+import { RUN_OPTIONS, runOptionsFrom } from './run-options.js';
+import { exitStatus, printStopped, releaseFindings, summaryLines } from './summary.js';
 
 const usage = `Usage: sousei-kpi run [FILE.pdf ...] [options]
 
@@ -29,17 +30,27 @@ Options:
   --max-memory MIB          memory limit of one PDF reader process (default ${DEFAULT_LIMITS.maxMemoryMb})
   --max-pages N             refuse PDFs with more pages (default ${DEFAULT_LIMITS.maxPages})
   --max-bytes SIZE          refuse larger files, e.g. 20M (default ${DEFAULT_LIMITS.maxBytes / 2 ** 20}M)
-  --quiet                   no progress messages on stderr
+  --quiet                   no progress messages on stderr (a bar on a terminal,
+                            plain lines otherwise); the summary at the end stays
+  --dry-run                 do everything but write: the same as \`sousei-kpi check\`
   --timings                 print time per stage on stderr at the end, as one JSON line
                             after "[timings] " (extract: worker time summed over files)
   -h, --help                this help
 
 Writes a new release under DIR/releases/<date>-<hash>/ and points DIR/latest at it;
 unchanged input publishes no new release. Every switch of latest is said on stderr and
-recorded in DIR/releases/index.json. Takes the run lock DIR/runs/lock (as ingest and the
-schedule do): while another run holds it, nothing is done (exit 1). Exit 0 when datasets
-were written (findings or not), 1 with a one-line reason per failed file otherwise (or one
-line naming the path and the fault when the machine failed: disk full, read-only…).`;
+recorded in DIR/releases/index.json. Rows the extractor doubts are held for review
+(not published) in DIR/review/queue.json: see \`sousei-kpi review\`. An invalid line in
+raw/corrections.csv stops the run before anything is published.
+\`sousei-kpi check\` runs the same stages and writes nothing.
+
+Takes the run lock DIR/runs/lock (as ingest and the schedule do): while another run
+holds it, nothing is done (exit 1). check and --dry-run neither take nor wait for it.
+
+Exit status: 0 published; 4 published with doubtful rows held for review; 3 published
+with some files failed (--keep-going); 1 nothing published (one line per failed file or
+invalid correction, or one line naming the path and the fault when the machine failed:
+disk full, read-only…; or the lock is held); 2 usage error.`;
 
 /** The run lock of the output folder (the one ingest and the schedule take), or null after saying who holds it. */
 function takeLock(outDir: string, quiet: boolean): { release(): void } | null {
@@ -68,69 +79,32 @@ export const runCommand: Command = {
   summary: 'process report PDFs into published datasets (default: everything in raw/sources.json)',
   usage,
   async run(argv) {
-    const args = parseCommand('run', usage, {
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        raw: { type: 'string' },
-        'municipality-code': { type: 'string' },
-        'municipality-name': { type: 'string' },
-        year: { type: 'string' },
-        'keep-going': { type: 'boolean', default: false },
-        sjis: { type: 'boolean', default: false },
-        'base-url': { type: 'string' },
-        workers: { type: 'string' },
-        timeout: { type: 'string' },
-        'max-memory': { type: 'string' },
-        'max-pages': { type: 'string' },
-        'max-bytes': { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        timings: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }, checkBaseUrl);
+    if (argv.includes('--dry-run')) return checkCommand.run(argv.filter((a) => a !== '--dry-run'));
+    const args = parseCommand('run', usage, { args: argv, allowPositionals: true, options: RUN_OPTIONS }, checkBaseUrl);
     if (typeof args === 'number') return args;
     const v = args.values;
-    const year = v.year === undefined ? undefined : Number(v.year);
-    if (year !== undefined && !(Number.isInteger(year) && year >= 2014 && year <= 2100)) {
-      process.stderr.write(`sousei-kpi run: --year must be a Western fiscal year such as 2016, not "${v.year}"\n`);
-      return 2;
-    }
-    const code = v['municipality-code'];
-    if (code !== undefined && !/^\d{6}$/u.test(code)) {
-      process.stderr.write(`sousei-kpi run: --municipality-code must be the 6-digit 全国地方公共団体コード, not "${code}"\n`);
-      return 2;
-    }
-    let poolOptions;
-    try {
-      poolOptions = poolOptionsFromArgs(v);
-    } catch (err) {
-      process.stderr.write(`sousei-kpi run: ${(err as Error).message}\n`);
+    const parsed = runOptionsFrom('run', v, args.positionals);
+    if (!parsed.ok) {
+      process.stderr.write(`${parsed.message}\n`);
       return 2;
     }
     const quiet = v.quiet;
     const started = performance.now();
-    const outDir = resolve(v.out ?? DEFAULT_OUT_DIR);
+    const outDir = parsed.options.outDir;
     const lock = takeLock(outDir, quiet);
     if (!lock) return 1;
     const latestBefore = latestRelease(outDir);
-    const pool = createExtractPool(poolOptions);
+    const pool = createExtractPool(parsed.pool);
+    const progress = createProgress({ quiet, tty: process.stderr.isTTY === true });
     try {
       const res = await runPipeline({
-        rawDir: resolve(v.raw ?? DEFAULT_RAW_DIR),
-        outDir,
-        files: args.positionals,
-        ...(code ? { municipalityCode: code } : {}),
-        ...(v['municipality-name'] ? { municipalityName: v['municipality-name'] } : {}),
-        ...(year !== undefined ? { year } : {}),
-        keepGoing: v['keep-going'],
-        sjis: v.sjis,
-        ...(v['base-url'] ? { baseUrl: v['base-url'] } : {}),
-        log: quiet ? () => {} : (stage, msg) => process.stderr.write(`[${stage}] ${msg}\n`),
+        ...parsed.options,
+        ...(progress.log ? { log: progress.log } : {}),
+        progress: progress.update,
         extract: pool.extract,
         limits: pool.limits,
       });
+      progress.stop();
       for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
       for (const note of res.published?.repaired ?? []) process.stderr.write(`sousei-kpi: repaired ${note}\n`);
       const sw = res.published?.switched;
@@ -155,11 +129,13 @@ export const runCommand: Command = {
         };
         process.stderr.write(`[timings] ${JSON.stringify(timings)}\n`);
       }
+      for (const l of summaryLines(res, releaseFindings(res.published.releaseDir), 'published')) process.stderr.write(`${l}\n`);
       process.stdout.write(`${res.published.releaseDir}\n`);
-      return res.failures.length ? 3 : 0;
+      return exitStatus(res);
     } catch (err) {
-      const f = err instanceof InputError ? { file: err.file, problem: err.problem, hint: err.hint } : describeError('(run)', err);
-      process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+      progress.stop();
+      // The reason (every invalid line of a corrections file, or one line), then whether latest moved.
+      printStopped(err, { lastLine: false });
       const after = latestRelease(outDir);
       process.stderr.write(after === latestBefore ? `sousei-kpi: nothing was published; latest is unchanged (${after ? `releases/${after}` : 'none'})\n` : `sousei-kpi: latest -> releases/${after} (was ${latestBefore ? `releases/${latestBefore}` : 'unset'}) before the failure\n`);
       return 1;

@@ -3,9 +3,12 @@
  * sousei-kpi command line. Commands live in their own modules and register
  * here; `sousei-kpi --help` lists them, `sousei-kpi COMMAND --help` explains one.
  */
+import { nearest } from '../lib/nearest.js';
 import { publishCommand } from './cmd-publish.js';
 import { ingestCommand } from './cmd-ingest.js';
 import { runCommand } from './cmd-run.js';
+import { checkCommand } from './cmd-check.js';
+import { reviewCommand } from './cmd-review.js';
 import { scheduleCommand } from './cmd-schedule.js';
 
 export interface Command {
@@ -16,6 +19,8 @@ export interface Command {
 
 const commands: Record<string, Command> = {
   run: runCommand,
+  check: checkCommand,
+  review: reviewCommand,
   publish: publishCommand,
   ingest: ingestCommand,
   schedule: scheduleCommand,
@@ -31,7 +36,8 @@ function help(): string {
     ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`),
     '',
     'Run `sousei-kpi <command> --help` for the options of a command.',
-    'Exit status: 0 success, 1 failure (nothing published), 2 usage error, 3 published with some files failed (--keep-going).',
+    'Exit status: 0 success, 1 failure (nothing published), 2 usage error, 3 published with some files failed (--keep-going),',
+    '4 published with doubtful rows held for review (run, check).',
   ];
   return lines.join('\n');
 }
@@ -48,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const cmd = commands[name];
   if (!cmd) {
-    process.stderr.write(`sousei-kpi: unknown command "${name}"\n\n${help()}\n`);
+    const near = nearest(name, Object.keys(commands));
+    process.stderr.write(`sousei-kpi: unknown command "${name}"${near ? `; did you mean ${near}?` : ''} (sousei-kpi --help lists the commands)\n`);
     return 2;
   }
   return cmd.run(rest);

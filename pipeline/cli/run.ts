@@ -12,11 +12,13 @@ import { atPath, environmentFault, isSystemError } from '../lib/faults.js';
 import { InputError, loadIndicators, loadSources } from '../lib/registry.js';
 import { Spill } from '../lib/spill.js';
 import type { Finding, SourceReport } from '../lib/records.gen.js';
-import { applyCorrections, loadCorrections, unusedCorrectionFindings, type Correction } from '../normalize/corrections.js';
+import { applyCorrections, CorrectionsError, loadCorrections, unmatchedCorrections, type Correction, type CorrectionIssue } from '../normalize/corrections.js';
 import { normalizeReport, ReportStructureError, type NormalizedReport } from '../normalize/index.js';
 import { publish, type PublishReport, type PublishResult, type SourceInfo } from '../publish/index.js';
 import { loadPublicationConfig } from '../publish/publication.js';
 import { validateReport, type ValidationSummary } from '../validate/index.js';
+import { loadDecisions } from '../review/decisions.js';
+import { holdDoubtful, writeReviewQueue, type HeldTable } from '../review/held.js';
 
 export type Stage = 'sources' | 'extract' | 'normalize' | 'validate' | 'publish';
 
@@ -40,6 +42,8 @@ export interface RunOptions {
   /** Absolute URL the release folder is served from, for the download URLs in dcat.jsonld and ckan-package.json. */
   baseUrl?: string;
   log?: (stage: Stage, message: string) => void;
+  /** Called after each report is processed (or failed): reports done, reports in the run. */
+  progress?: (done: number, total: number, file: string) => void;
   /** Extraction function (a worker pool in production runs; in-process by default). */
   extract?: (data: Uint8Array, file: string) => Promise<ExtractedReport>;
   /** File size and page limits (checked here and in-process; a pool enforces its own, given when it is created). */
@@ -69,12 +73,17 @@ export interface ReportOutcome {
   notable: Finding[];
   /** The records, only with RunOptions.keepRecords. */
   report?: NormalizedReport;
+  /** Rows held for review (not published), and rows published because the team accepted them. */
+  held: number;
+  accepted: number;
 }
 
 export interface RunResult {
   published: PublishResult | null;
   reports: ReportOutcome[];
   failures: FileFailure[];
+  /** Tables with rows held for review (written to OUT/review/queue.json when published). */
+  held: HeldTable[];
   timings: { publish: number };
 }
 
@@ -158,6 +167,11 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const correctionsFile = join(opts.rawDir, 'corrections.csv');
   const corrections = loadCorrections(correctionsFile);
   const usedCorrections = new Set<Correction>();
+  const correctionIssues: CorrectionIssue[] = [];
+  /** Record keys of each report of the run (municipality/year), for unmatched corrections. */
+  const keysByReport = new Map<string, string[]>();
+  const decisions = loadDecisions(opts.rawDir);
+  const held: HeldTable[] = [];
   let registry: SourceReport[] = [];
   const jobs: Job[] = [];
   // The CLI passes its (possibly empty) list of positional files: empty means "the registry".
@@ -237,7 +251,16 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
         t = performance.now();
         const corrected = applyCorrections(normalized, corrections, 'corrections.csv');
         for (const c of corrected.used) usedCorrections.add(c);
-        const { report, summary } = validateReport(corrected.report);
+        correctionIssues.push(...corrected.issues);
+        const reportId = `${normalized.meta.municipality_code}/${normalized.meta.report_fiscal_year}`;
+        keysByReport.set(reportId, [...(keysByReport.get(reportId) ?? []), ...normalized.datasets.numeric_targets.map((r) => r.record_key), ...normalized.datasets.kpi_summary.map((r) => r.record_key)]);
+        const validated = validateReport(corrected.report);
+        const kept = holdDoubtful(validated.report, ex, { path: job.path, sha256: digest }, decisions);
+        held.push(...kept.tables);
+        const { report } = kept;
+        const { summary } = validated;
+        const heldRows = kept.tables.reduce((n, tb) => n + tb.rows.length, 0);
+        if (heldRows) log('validate', `${job.file}: ${heldRows} doubtful row(s) held for review`);
         const tValidate = performance.now() - t;
         const warn = report.findings.filter((f) => f.severity !== 'info').length;
         log('validate', `${job.file}: progress method ${summary.method}, ${report.findings.length} findings (${warn} warnings or errors)`);
@@ -252,6 +275,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           notableCount: notable.length,
           notable: notable.slice(0, NOTABLE_KEPT),
           ...(spill ? {} : { report }),
+          held: heldRows,
+          accepted: kept.accepted,
         });
         const source: SourceInfo = {
           file: job.file,
@@ -264,13 +289,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           ...(reg?.synthetic ? { synthetic: true } : {}),
           pdf_path: job.path,
         };
-        let kept: PublishReport['report'] = report;
+        let stored: PublishReport['report'] = report;
         try {
-          if (spill) kept = spill.put(report);
+          if (spill) stored = spill.put(report);
         } catch (err) {
           atPath(err, spill!.dir);
         }
-        toPublish.push({ source, report: kept });
+        toPublish.push({ source, report: stored });
       } catch (err) {
         // A fault of the machine (disk full, read-only, permissions) is the run's failure, never this file's.
         const fault = environmentFault(err, job.path);
@@ -279,12 +304,17 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
         failures.push(f);
         log('extract', `FAILED ${f.file}: ${f.problem} (${f.hint})`);
       }
+      opts.progress?.(i + 1, jobs.length, job.file);
     }
+    const first0 = outcomes[0]?.meta ?? { municipality_code: '', report_fiscal_year: 0 };
+    const unmatched = unmatchedCorrections(corrections, usedCorrections, correctionsFile, new Set(keysByReport.keys()), first0, (c) => keysByReport.get(c.record_key.split('/').slice(0, 2).join('/')) ?? []);
+    correctionIssues.push(...unmatched.issues);
+    if (correctionIssues.length) throw new CorrectionsError(correctionsFile, correctionIssues.sort((a, b) => a.line - b.line || a.column - b.column));
     if (outcomes.length === 0 || (failures.length > 0 && !opts.keepGoing)) {
-      return { published: null, reports: outcomes, failures, timings: { publish: 0 } };
+      return { published: null, reports: outcomes, failures, held, timings: { publish: 0 } };
     }
     const first = outcomes[0]!.meta;
-    const extraFindings: Finding[] = unusedCorrectionFindings(corrections, usedCorrections, 'corrections.csv', first);
+    const extraFindings: Finding[] = unmatched.findings;
     // A duplicate report (same municipality and year twice) would make rows ambiguous.
     const seenReports = new Map<string, string>();
     for (const o of outcomes) {
@@ -310,7 +340,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const published = publish(opts.outDir, { reports: toPublish, extraFindings, sjis: opts.sjis, publication, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
     const tPublish = performance.now() - t;
     log('publish', `${published.created ? 'new release' : 'unchanged, release'} ${published.releaseId} in ${opts.outDir} (${Object.entries(published.rowCounts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
-    return { published, reports: outcomes, failures, timings: { publish: tPublish } };
+    writeReviewQueue(opts.outDir, held, published.releaseId);
+    return { published, reports: outcomes, failures, held, timings: { publish: tPublish } };
   } finally {
     spill?.close();
   }

@@ -107,8 +107,8 @@ export interface KPISummary {
   outlook_c: number;
   /** true when both the progress counts and the outlook counts sum to kpi_count. */
   counts_consistent: boolean;
-  /** ok; uncertain when the extractor had to guess; corrected when changed by raw/corrections.csv. */
-  extraction_status: "ok" | "uncertain" | "corrected";
+  /** ok when read without doubt; corrected when a value was corrected by raw/corrections.csv; accepted when the team checked a doubtful row against the PDF and accepted it as read (raw/review-decisions.csv). Rows the extractor doubts (uncertain) are held for review and not published until corrected or accepted. */
+  extraction_status: "ok" | "uncertain" | "corrected" | "accepted";
   /** Why the row is uncertain or corrected; empty otherwise. */
   extraction_note: string | null;
   /** File name of the report PDF the value was extracted from (as listed in raw/sources.json). */
@@ -173,8 +173,8 @@ export interface NumericTarget {
   progress_recomputed: "○" | "△" | "×" | "-" | null;
   /** true when the reported and recomputed symbols agree; empty when either is missing. */
   progress_consistent: boolean | null;
-  /** ok; uncertain when the extractor had to guess (see extraction_note); corrected when a value was corrected by raw/corrections.csv. */
-  extraction_status: "ok" | "uncertain" | "corrected";
+  /** ok when read without doubt; corrected when a value was corrected by raw/corrections.csv; accepted when the team checked a doubtful row against the PDF and accepted it as read (raw/review-decisions.csv). Rows the extractor doubts (uncertain) are held for review and not published until corrected or accepted. */
+  extraction_status: "ok" | "uncertain" | "corrected" | "accepted";
   /** Why a row is uncertain or corrected; empty otherwise. */
   extraction_note: string | null;
   /** File name of the report PDF the value was extracted from (as listed in raw/sources.json). */
@@ -241,8 +241,8 @@ export interface NumericTargetCurrent {
   reports_count: number;
   /** true when an earlier report printed a different target, actual, status or symbol for this row (see the revisions dataset). */
   revised: boolean;
-  /** ok; uncertain when the extractor had to guess (see extraction_note); corrected when a value was corrected by raw/corrections.csv. */
-  extraction_status: "ok" | "uncertain" | "corrected";
+  /** ok when read without doubt; corrected when a value was corrected by raw/corrections.csv; accepted when the team checked a doubtful row against the PDF and accepted it as read (raw/review-decisions.csv). Rows the extractor doubts (uncertain) are held for review and not published until corrected or accepted. */
+  extraction_status: "ok" | "uncertain" | "corrected" | "accepted";
   /** Why a row is uncertain or corrected; empty otherwise. */
   extraction_note: string | null;
   /** File name of the report PDF the value was extracted from (as listed in raw/sources.json). */

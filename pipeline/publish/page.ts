@@ -154,6 +154,8 @@ export class PageParts {
   private readonly kpiYears = new Set<number>();
   private readonly severityCount: Record<Finding['severity'], number> = { error: 0, warning: 0, info: 0 };
   private totals: KpiTotals | null = null;
+  /** Rows held for review (row_held findings): not in the data. */
+  private heldRows = 0;
 
   constructor(
     private readonly dir: string,
@@ -200,6 +202,7 @@ export class PageParts {
     for (const f of g.findings) {
       this.severityCount[f.severity]++;
       const sev = SEVERITY_JA[f.severity];
+      if (f.rule === 'row_held') this.heldRows++;
       this.append(
         `findings-${f.severity}`,
         html`<li class="finding"><span class="sev sev-${f.severity}">${sev.ja} <span lang="en">${sev.en}</span></span> <span class="muted">${this.multi ? `${g.name} ` : ''}${f.source_file}${f.source_page !== null ? ` ${f.source_page}ページ` : ''}</span><p>${findingJa(f, ctx)}</p><p class="en" lang="en">${f.message} <code>${f.rule}</code></p></li>`.html,
@@ -295,6 +298,7 @@ ${downloads(p)}
     out.write(html`</div></section>
 <section id="findings"><h2>検証結果 <span class="en">Findings</span></h2>
 <p>報告書の数値と記号を計算し直して確かめた結果です。要対応 ${c.error}件、注意 ${c.warning}件、参考 ${c.info}件。全件は <a href="${fileUrl(p.meta, 'findings.csv')}">findings.csv</a> にあります。 <span class="en">Recomputation and consistency checks: ${c.error} errors, ${c.warning} warnings, ${c.info} notes; all in findings.csv.</span></p>
+${this.heldRows ? html`<p id="held" class="sev-warning">確認待ちのため公開していない行 ${this.heldRows} 件 (規則 row_held) <span class="en">(${this.heldRows} doubtful rows held for review, not published: rule row_held)</span></p>` : ''}
 `.html);
     if (total > 0) {
       out.write('<ul class="findings">');
