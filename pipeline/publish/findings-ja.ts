@@ -70,6 +70,7 @@ const RULES: Record<string, Builder> = {
   correction_applied: () => '担当者による訂正(corrections.csv)を反映しました。',
   correction_unmatched: () => '訂正ファイル(corrections.csv)の行が、どのデータにも当てはまりませんでした。',
   correction_invalid: () => '訂正ファイル(corrections.csv)の行の書き方が正しくないため、使っていません。',
+  cell_truncated: (f) => `文字数が表計算ソフトの1つのセルに入る上限(32,767文字)を超えていたため、最初の${f.recomputed ?? ''}文字だけを公開しています。全文は元の PDF にあります。`,
   row_held: (f) => `${f.source_page ? `${f.source_page}ページの` : ''}この行は読み取りに疑いがあるため、担当者が確認するまで公開していません。`,
   review_accepted: (f) => `${f.source_page ? `${f.source_page}ページの` : ''}この行は読み取りに疑いがありましたが、担当者が元の PDF と照らし合わせて、読み取ったとおりで正しいと確認しました。`,
 };
