@@ -6,8 +6,8 @@
  * review page, in headless Chromium, shows the PDF region and marks the doubtful
  * cells; a correction and an accept publish them.
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -239,5 +239,30 @@ describe('the command line', () => {
     const quiet = cli('check', PDF, '--raw', raw, '--out', o, ...META, '--quiet');
     expect(quiet.stderr).not.toContain('[progress]');
     expect(quiet.stderr).toContain('[summary]');
+  });
+});
+
+describe('the review page reads the held table’s PDF as a run reads its inputs', () => {
+  it('a FIFO or a changed file in the PDF’s place is named on the page, never waited on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sousei-review-fifo-'));
+    const o = mkdtempSync(join(tmpdir(), 'sousei-review-out-'));
+    const pdf = join(dir, 'doubtful-table.pdf');
+    copyFileSync(PDF, pdf);
+    // A raw folder of its own: the tests above accepted rows of this PDF in theirs.
+    const freshRaw = mkdtempSync(join(tmpdir(), 'sousei-review-raw-'));
+    copyFileSync(join(ROOT, 'raw', 'indicators.json'), join(freshRaw, 'indicators.json'));
+    const run = cli('run', pdf, '--raw', freshRaw, '--out', o, ...META, '--quiet');
+    expect(run.status, run.stderr).toBe(4);
+    rmSync(pdf);
+    execFileSync('mkfifo', [pdf]);
+    // (Reading a FIFO would block forever: the child is killed after a minute so the failure is reported, not hung.)
+    const fifo = spawnSync(process.execPath, [CLI, 'review', '--out', o, '--by', 'tanaka'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(fifo.status, fifo.stderr).toBe(0);
+    expect(readFileSync(join(o, 'review', 'index.html'), 'utf8')).toContain(`${pdf}: is a named pipe (FIFO), not a regular file`);
+    rmSync(pdf);
+    writeFileSync(pdf, Buffer.concat([readFileSync(PDF), Buffer.from('\n% changed\n')]));
+    const changed = cli('review', '--out', o, '--by', 'tanaka');
+    expect(changed.status, changed.stderr).toBe(0);
+    expect(readFileSync(join(o, 'review', 'index.html'), 'utf8')).toContain(`${pdf} changed since the run (sha256 differs): run again`);
   });
 });

@@ -5,7 +5,9 @@ import { sha256Hex } from '../lib/hash.js';
 import { appendDecision, decisionsPath, loadDecisions } from '../review/decisions.js';
 import { queuePath, type ReviewQueue } from '../review/held.js';
 import { reviewPage, type ReviewImage } from '../review/page.js';
+import { DEFAULT_LIMITS } from '../extract/pool.js';
 import { parseCommand } from './args.js';
+import { describeError, readInput } from './run.js';
 import type { Command } from './main.js';
 
 const usage = `Usage: sousei-kpi review [options]
@@ -35,6 +37,22 @@ function readQueue(outDir: string): ReviewQueue | null {
   return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as ReviewQueue) : null;
 }
 
+/**
+ * The PDF a held table came from, read as a run reads its inputs (a regular file only, size
+ * checked first: a FIFO or device put in its place is refused, never waited on), or why its
+ * picture cannot be drawn.
+ */
+function readReviewedPdf(path: string, sha256: string): Uint8Array | string {
+  let data: Uint8Array;
+  try {
+    data = readInput(path, DEFAULT_LIMITS.maxBytes);
+  } catch (err) {
+    const f = describeError(path, err);
+    return `${f.file}: ${f.problem} (${f.hint}); run again`;
+  }
+  return sha256Hex(data) === sha256 ? data : `${path} changed since the run (sha256 differs): run again`;
+}
+
 async function writePage(outDir: string, by: string): Promise<number> {
   const queue = readQueue(outDir);
   if (!queue) {
@@ -54,11 +72,12 @@ async function writePage(outDir: string, by: string): Promise<number> {
   const images: ReviewImage[][] = [];
   for (const [i, t] of queue.tables.entries()) {
     const regions = t.regions.length ? t.regions : [{ page: t.page, x0: 0, x1: 10_000, top: 0, bottom: 10_000 }];
-    if (!existsSync(t.path) || sha256Hex(readFileSync(t.path)) !== t.sha256) {
-      images.push(regions.map(() => ({ src: null, width: 0, height: 0, problem: `${t.path} is missing or changed since the run (sha256 differs): run again` })));
+    const pdf = readReviewedPdf(t.path, t.sha256);
+    if (typeof pdf === 'string') {
+      images.push(regions.map(() => ({ src: null, width: 0, height: 0, problem: pdf })));
       continue;
     }
-    const drawn = await renderRegions(t.path, regions);
+    const drawn = await renderRegions(pdf, regions);
     images.push(
       drawn.map((d, j) => {
         const name = `t${i + 1}-${j + 1}.png`;

@@ -8,7 +8,6 @@
  * instance loads the real canvas even in a process where the extractor's
  * canvas-less instance is already loaded.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -68,10 +67,9 @@ async function uprightRotation(page: import('pdfjs-dist/types/src/display/api.js
   return best;
 }
 
-/** Render the regions (all on pages of one PDF) as PNG pictures. */
-export async function renderRegions(pdfPath: string, regions: Region[]): Promise<RenderedRegion[]> {
+/** Render the regions (all on pages of one PDF, given as its bytes) as PNG pictures. */
+export async function renderRegions(data: Uint8Array, regions: Region[]): Promise<RenderedRegion[]> {
   const { pdfjs, canvas } = await load();
-  const data = new Uint8Array(readFileSync(pdfPath));
   const doc = await pdfjs.getDocument({
     data,
     isEvalSupported: false,
