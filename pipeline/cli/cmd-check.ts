@@ -19,7 +19,8 @@ publish into a temporary folder) and writes nothing to the output folder. Prints
 the release would contain, what would change against the latest release, the rows that
 would be held for review, and every finding of severity warning or above, grouped by rule.
 
-Takes the options of \`sousei-kpi run\` (see sousei-kpi run --help).
+Takes the options of \`sousei-kpi run\` (see sousei-kpi run --help). Neither takes nor
+waits for the run lock OUT/runs/lock, since it writes nothing into the output folder.
 
 Exit status: the one \`run\` would give — 0 would publish; 4 would publish with doubtful
 rows held for review; 3 would publish with some files failed (--keep-going); 1 would
