@@ -7,7 +7,7 @@
  * correction that no longer matches any record is a finding, not an error.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import Papa from 'papaparse';
+import { papaparse } from '../lib/lazy.js';
 import { InputError } from '../lib/registry.js';
 import type { Finding, KPISummary, NumericTarget } from '../lib/records.gen.js';
 import { DATASET_SCHEMAS } from '../lib/records.gen.js';
@@ -31,7 +31,7 @@ const NOT_CORRECTABLE = new Set(['record_key', 'municipality_code', 'report_fisc
 export function loadCorrections(path: string): Correction[] {
   if (!existsSync(path)) return [];
   const text = readFileSync(path, 'utf8').replace(/^\uFEFF/u, '');
-  const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: 'greedy', transformHeader: (h) => h.trim() });
+  const parsed = papaparse().parse<Record<string, string>>(text, { header: true, skipEmptyLines: 'greedy', transformHeader: (h) => h.trim() });
   if (parsed.errors.length > 0) {
     const e = parsed.errors[0]!;
     throw new InputError(path, `line ${(e.row ?? 0) + 2}: ${e.message}`, 'check the quoting: a value with a comma or a quote must be in double quotes');

@@ -10,7 +10,7 @@
  * maps a few characters to a best-fit byte (¥ → 0x5C, which reads back as "\"),
  * which would silently change the value, so those count as unmappable too.
  */
-import iconv from 'iconv-lite';
+import { iconvLite } from '../lib/lazy.js';
 import type { DatasetName, DatasetRecords, Finding } from '../lib/records.gen.js';
 import { cellValue } from './csv.js';
 import { csvColumns, tableSchema } from './tableschema.js';
@@ -27,7 +27,7 @@ export function cp932Holds(ch: string): boolean {
   if (code < 0x80) return true;
   let ok = verdicts.get(ch);
   if (ok === undefined) {
-    ok = iconv.decode(iconv.encode(ch, 'cp932'), 'cp932') === ch;
+    ok = iconvLite().decode(iconvLite().encode(ch, 'cp932'), 'cp932') === ch;
     verdicts.set(ch, ok);
   }
   return ok;
@@ -46,7 +46,7 @@ const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCa
 export function toCp932(s: string): Buffer {
   let clean = '';
   for (const ch of s) clean += cp932Holds(ch) ? ch : '?';
-  return iconv.encode(clean, 'cp932');
+  return iconvLite().encode(clean, 'cp932');
 }
 
 function rowKey(dataset: DatasetName, row: Record<string, unknown>): string {
