@@ -16,10 +16,10 @@
  * and rebuilt, never trusted. Entries are replaced atomically (temporary file + rename).
  * A cache that cannot be written is a warning: the run goes on without it.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { writeFileReplace } from '../lib/durable.js';
+import { processAlive, writeFileReplace } from '../lib/durable.js';
 import { sha256Hex } from '../lib/hash.js';
 import { ROOT } from '../lib/paths.js';
 import type { ExtractedReport } from './index.js';
@@ -88,7 +88,10 @@ export class ExtractCache {
     if (version === null) {
       this.dir = null;
       this.#warn('extraction cache off: dist/extractor-version.json is missing (run `npm run build`)');
-    } else this.dir = join(cacheDirOf(outDir), sha256Hex(this.#key).slice(0, 16));
+    } else {
+      this.dir = join(cacheDirOf(outDir), sha256Hex(this.#key).slice(0, 16));
+      removeStaleTemporaries(this.dir);
+    }
   }
 
   #path(sha256: string): string {
@@ -124,6 +127,20 @@ export class ExtractCache {
       const e = err as NodeJS.ErrnoException;
       this.#warn(`the extraction cache ${this.dir} cannot be written (${e.code ?? e.message}); going on without it`);
     }
+  }
+}
+
+/** Temporary files of entries whose writer was killed before renaming them (writeFileReplace names them .NAME.tmp-PID-RANDOM). */
+function removeStaleTemporaries(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^\..*\.tmp-(\d+)-[0-9a-f]+$/u.exec(n);
+    if (m && !processAlive(Number(m[1]))) rmSync(join(dir, n), { force: true });
   }
 }
 
