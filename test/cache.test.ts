@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cacheDirOf, decodeEntry, encodeEntry, ExtractCache, extractorVersion } from '../pipeline/extract/cache.js';
 import { extractReport } from '../pipeline/extract/index.js';
-import { earlyWorkerMemory } from '../pipeline/extract/spawn.js';
+import { earlyWorker } from '../pipeline/cli/prestart.js';
 import { codeVersion } from '../pipeline/lib/code-version.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -209,11 +209,18 @@ describe('start-up', () => {
     expect(sjis.some((p) => p.startsWith('iconv-lite/'))).toBe(true);
   });
 
-  it('the early worker takes the --max-memory of the command line, and none starts for --help or a bad value', () => {
-    expect(earlyWorkerMemory([])).toBeUndefined();
-    expect(earlyWorkerMemory(['--max-memory', '512', 'a.pdf'])).toBe(512);
-    expect(earlyWorkerMemory(['--max-memory=300'])).toBe(300);
-    expect(earlyWorkerMemory(['--max-memory', 'lots'])).toBeNull();
-    expect(earlyWorkerMemory(['--help'])).toBeNull();
+  it('the early worker is forked with the --max-memory of the command line, and not for --help, a usage error or a run whose reports are all cached', async () => {
+    const empty = tmp();
+    expect(earlyWorker(['--out', empty])).toEqual({ memoryMb: undefined });
+    expect(earlyWorker(['--out', empty, '--max-memory', '512'])).toEqual({ memoryMb: 512 });
+    expect(earlyWorker(['--out', empty, '--max-memory=300'])).toEqual({ memoryMb: 300 });
+    expect(earlyWorker(['--out', empty, '--max-memory', 'lots'])).toBeNull();
+    expect(earlyWorker(['--help'])).toBeNull();
+    expect(earlyWorker(['--no-such-option'])).toBeNull();
+    const out = tmp();
+    expect((await cli(['--out', out])).status).toBe(0);
+    expect(earlyWorker(['--out', out])).toBeNull();
+    expect(earlyWorker(['--out', out, '--no-cache'])).toEqual({ memoryMb: undefined });
+    expect(earlyWorker(['--out', out, REPORT])).toEqual({ memoryMb: undefined });
   });
 });

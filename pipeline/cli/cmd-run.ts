@@ -7,6 +7,7 @@ import { InputError } from '../lib/registry.js';
 import { checkBaseUrl, parseCommand } from './args.js';
 import type { Command } from './main.js';
 import { describeError, runPipeline, type RunResult } from './run.js';
+import { RUN_OPTIONS } from './run-options.js';
 
 const usage = `Usage: sousei-kpi run [FILE.pdf ...] [options]
 
@@ -48,25 +49,7 @@ export const runCommand: Command = {
     const args = parseCommand('run', usage, {
       args: argv,
       allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        raw: { type: 'string' },
-        'municipality-code': { type: 'string' },
-        'municipality-name': { type: 'string' },
-        year: { type: 'string' },
-        'keep-going': { type: 'boolean', default: false },
-        sjis: { type: 'boolean', default: false },
-        'base-url': { type: 'string' },
-        workers: { type: 'string' },
-        timeout: { type: 'string' },
-        'max-memory': { type: 'string' },
-        'max-pages': { type: 'string' },
-        'max-bytes': { type: 'string' },
-        'no-cache': { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        timings: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options: RUN_OPTIONS,
     }, checkBaseUrl);
     if (typeof args === 'number') return args;
     const v = args.values;

@@ -69,9 +69,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (name === 'run') {
-    const spawn = await import('../extract/spawn.js');
-    const memory = spawn.earlyWorkerMemory(rest);
-    if (memory !== null) spawn.prestartWorker(memory);
+    (await import('./prestart.js')).prestart(rest);
   }
   return (await entry.load()).run(rest);
 }

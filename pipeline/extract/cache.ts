@@ -16,7 +16,7 @@
  * and rebuilt, never trusted. Entries are replaced atomically (temporary file + rename).
  * A cache that cannot be written is a warning: the run goes on without it.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { processAlive, writeFileReplace } from '../lib/durable.js';
@@ -61,6 +61,21 @@ export function extractorVersion(root = ROOT): string | null {
 /** The cache folder of an output folder. */
 export const cacheDirOf = (outDir: string): string => join(outDir, '.cache', 'extract');
 
+/** The full key of this extractor's entries: format, extractor version, V8 serialization. */
+const keyOf = (version: string | null): string => JSON.stringify({ format: CACHE_FORMAT, extractor: version, v8: process.versions.v8 });
+/** Where the entries of one key live: a folder per key, so another extractor's entries are simply not looked at. */
+const entryDir = (outDir: string, key: string): string => join(cacheDirOf(outDir), sha256Hex(key).slice(0, 16));
+
+/**
+ * Whether an entry exists for each of these sha256s (not whether it is valid: that is
+ * checked when it is read). For guessing, before a run loads, whether it will parse anything.
+ */
+export function cacheHolds(outDir: string, sha256s: string[], version = extractorVersion()): boolean {
+  if (version === null) return false;
+  const dir = entryDir(outDir, keyOf(version));
+  return sha256s.every((s) => /^[0-9a-f]{64}$/u.test(s) && existsSync(join(dir, `${s}.bin`)));
+}
+
 export interface CacheOptions {
   /** Extractor version (default: dist/extractor-version.json). null disables the cache. */
   version?: string | null;
@@ -84,12 +99,12 @@ export class ExtractCache {
     const version = opts.version === undefined ? extractorVersion() : opts.version;
     this.#warn = opts.warn ?? (() => {});
     this.#refresh = opts.refresh ?? false;
-    this.#key = JSON.stringify({ format: CACHE_FORMAT, extractor: version, v8: process.versions.v8 });
+    this.#key = keyOf(version);
     if (version === null) {
       this.dir = null;
       this.#warn('extraction cache off: dist/extractor-version.json is missing (run `npm run build`)');
     } else {
-      this.dir = join(cacheDirOf(outDir), sha256Hex(this.#key).slice(0, 16));
+      this.dir = entryDir(outDir, this.#key);
       removeStaleTemporaries(this.dir);
     }
   }

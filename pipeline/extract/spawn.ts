@@ -48,24 +48,6 @@ export interface Prestarted {
 
 let early: Prestarted | null = null;
 
-/**
- * The --max-memory value of a `run` command line (its arguments after `run`), when it is a valid one (the worker's
- * heap limit must be known to fork it); undefined for the default, null when it is
- * invalid (the command will report it; no worker is started early).
- */
-export function earlyWorkerMemory(argv: string[]): number | undefined | null {
-  let raw: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') break;
-    if (a === '-h' || a === '--help') return null;
-    if (a === '--max-memory') raw = argv[++i];
-    else if (a.startsWith('--max-memory=')) raw = a.slice('--max-memory='.length);
-  }
-  if (raw === undefined) return undefined;
-  return /^\d+$/u.test(raw) && Number(raw) >= 64 ? Number(raw) : null;
-}
-
 /** Fork a worker now, for the pool created later to adopt (takePrestarted). It never keeps the process alive on its own. */
 export function prestartWorker(maxMemoryMb = DEFAULT_WORKER_MEMORY_MB): void {
   if (early) return;

@@ -1,0 +1,20 @@
+/** The options of `sousei-kpi run` (parseArgs), shared by the command and by the early-worker check before it loads (prestart.ts). */
+export const RUN_OPTIONS = {
+  out: { type: 'string' },
+  raw: { type: 'string' },
+  'municipality-code': { type: 'string' },
+  'municipality-name': { type: 'string' },
+  year: { type: 'string' },
+  'keep-going': { type: 'boolean', default: false },
+  sjis: { type: 'boolean', default: false },
+  'base-url': { type: 'string' },
+  workers: { type: 'string' },
+  timeout: { type: 'string' },
+  'max-memory': { type: 'string' },
+  'max-pages': { type: 'string' },
+  'max-bytes': { type: 'string' },
+  'no-cache': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  timings: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
