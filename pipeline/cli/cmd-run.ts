@@ -43,6 +43,9 @@ Writes a new release under DIR/releases/<date>-<hash>/ and points DIR/latest at 
 unchanged input publishes no new release. Exit 0 when datasets were written (findings or
 not), 1 with a one-line reason per failed file otherwise.`;
 
+/** Extractions a run keeps going or finished-but-not-yet-taken per worker (RunOptions.inFlight); each held result is a report's extraction, tens of KiB for a typical report. */
+const IN_FLIGHT_PER_WORKER = 4;
+
 export const runCommand: Command = {
   usage,
   async run(argv) {
@@ -90,6 +93,9 @@ export const runCommand: Command = {
         extract: pool.extract,
         limits: pool.limits,
         cache,
+        // Files read ahead of the one being normalized: enough that a slow file at the head
+        // does not leave the other workers without work (results are taken in order).
+        inFlight: IN_FLIGHT_PER_WORKER * pool.size,
       });
       for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
       if (!res.published) {
