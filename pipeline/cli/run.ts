@@ -115,7 +115,8 @@ function extractOnce(extract: (data: Uint8Array, file: string) => Promise<Extrac
     const pending = parsing.get(digest);
     if (pending) {
       counts.shared++;
-      return { ex: { ...(await pending), file }, how: 'shared' };
+      // A copy: the later stages must not share objects between two reports.
+      return { ex: { ...structuredClone(await pending), file }, how: 'shared' };
     }
     const cached = cache?.get(digest);
     if (cached) {
