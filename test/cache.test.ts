@@ -14,6 +14,8 @@ import { describe, expect, it } from 'vitest';
 import { cacheDirOf, decodeEntry, encodeEntry, ExtractCache, extractorVersion } from '../pipeline/extract/cache.js';
 import { extractReport } from '../pipeline/extract/index.js';
 import { earlyWorker } from '../pipeline/cli/prestart.js';
+import { createExtractPool } from '../pipeline/extract/pool.js';
+import { dropPrestarted, prestartedPid, prestartWorker } from '../pipeline/extract/spawn.js';
 import { codeVersion } from '../pipeline/lib/code-version.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -222,5 +224,36 @@ describe('start-up', () => {
     expect(earlyWorker(['--out', out])).toBeNull();
     expect(earlyWorker(['--out', out, '--no-cache'])).toEqual({ memoryMb: undefined });
     expect(earlyWorker(['--out', out, REPORT])).toEqual({ memoryMb: undefined });
+  });
+
+  it('the pool adopts the early worker when its memory limit matches, and stops it when not', async () => {
+    const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/mu.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const data = new Uint8Array(readFileSync(REPORT));
+    prestartWorker();
+    const early = prestartedPid()!;
+    const pool = createExtractPool({ size: 1 });
+    try {
+      expect((await pool.extract(data, 'kurume.pdf')).pageCount).toBe(5);
+      expect(pool.pids()).toEqual([early]);
+    } finally {
+      await pool.close();
+    }
+    prestartWorker(512);
+    const other = prestartedPid()!;
+    const pool2 = createExtractPool({ size: 1 }); // default memory limit: not the early worker's
+    try {
+      expect((await pool2.extract(data, 'kurume.pdf')).pageCount).toBe(5);
+      expect(pool2.pids()).not.toContain(other);
+    } finally {
+      await pool2.close();
+    }
+    for (let k = 0; k < 100 && alive(other); k++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(other)).toBe(false);
+    prestartWorker();
+    const unused = prestartedPid()!;
+    dropPrestarted();
+    for (let k = 0; k < 100 && alive(unused); k++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(unused)).toBe(false);
+    expect(prestartedPid()).toBeUndefined();
   });
 });

@@ -99,6 +99,11 @@ export function takePrestarted(maxMemoryMb: number): Prestarted | null {
   return p;
 }
 
+/** Process id of the early worker not yet taken (diagnostics and tests). */
+export function prestartedPid(): number | undefined {
+  return early?.child.pid;
+}
+
 /** Stop the early worker if no pool took it (e.g. every extraction came from the cache). */
 export function dropPrestarted(): void {
   const p = early;

@@ -26,5 +26,5 @@ export const papaparse = once(() => require('papaparse') as typeof import('papap
 /** CSV writer: only when a release is written. */
 export const csvStringify = once(() => require('csv-stringify/sync') as typeof import('csv-stringify/sync'));
 
-/** The packages above by name, for the bench's import-cost figures. */
+/** The packages above, and node-cron (loaded only with the schedule command's module), by name, for the bench's import-cost figures. */
 export const LAZY_PACKAGES = ['ajv/dist/2020.js', 'ajv', 'iconv-lite', 'papaparse', 'csv-stringify/sync', 'node-cron'] as const;
