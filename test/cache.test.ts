@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cacheDirOf, decodeEntry, encodeEntry, ExtractCache, extractorVersion } from '../pipeline/extract/cache.js';
 import { extractReport } from '../pipeline/extract/index.js';
@@ -111,6 +111,18 @@ describe('extraction cache through the CLI', () => {
     for (const k of ['a', 'b', 'c']) expect(sourcesCsv).toContain(`copy-${k}.pdf`);
   });
 
+  it('a temporary file left by a writer that was killed is removed by the next run', async () => {
+    const out = tmp();
+    expect((await cli(['--out', out])).status).toBe(0);
+    const entry = entryOf(out);
+    const dir = join(entry, '..');
+    // writeFileReplace names its temporary file .NAME.tmp-PID-RANDOM; this pid is not running.
+    const left = join(dir, `.${REPORT_SHA}.bin.tmp-4000000-0badc0de`);
+    writeFileSync(left, readFileSync(entry).subarray(0, 100));
+    expect((await cli(['--out', out])).timings).toMatchObject({ parsed: 0, cached: 1 });
+    expect(existsSync(left)).toBe(false);
+  });
+
   it('an unwritable cache is a warning, not a failure', async () => {
     const out = tmp();
     writeFileSync(join(out, '.cache'), 'a file where the cache folder would be');
@@ -156,6 +168,10 @@ describe('cache entries', () => {
     copyFileSync(join(a.dir!, `${REPORT_SHA}.bin`), join(a.dir!, `${other}.bin`));
     expect(a.get(other)).toBeNull();
     expect(a.counters.rejected).toBe(1);
+    // Writing with version B removes version A's entries (they would never be read again).
+    b.put(REPORT_SHA, report);
+    expect(existsSync(a.dir!)).toBe(false);
+    expect(readdirSync(cacheDirOf(out))).toEqual([basename(b.dir!)]);
     // decodeEntry checks the key it is given.
     const entry = encodeEntry(report, 'key-1', REPORT_SHA);
     expect(decodeEntry(entry, 'key-1', REPORT_SHA)).toEqual(report);

@@ -17,7 +17,7 @@
  * A cache that cannot be written is a warning: the run goes on without it.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { processAlive, writeFileReplace } from '../lib/durable.js';
 import { sha256Hex } from '../lib/hash.js';
@@ -133,6 +133,7 @@ export class ExtractCache {
   put(sha256: string, report: ExtractedReport): void {
     if (!this.dir || !this.#writable) return;
     try {
+      if (this.counters.written === 0) removeOtherKeys(this.dir);
       mkdirSync(this.dir, { recursive: true });
       writeFileReplace(this.#path(sha256), encodeEntry(report, this.#key, sha256));
       this.#fresh.add(sha256);
@@ -143,6 +144,22 @@ export class ExtractCache {
       this.#warn(`the extraction cache ${this.dir} cannot be written (${e.code ?? e.message}); going on without it`);
     }
   }
+}
+
+/**
+ * The folders of other keys beside `dir` (entries of an earlier extractor, never to be read
+ * again), so the cache does not grow with every change to the extractor. Done when the
+ * current key first writes, so a run that only reads changes nothing.
+ */
+function removeOtherKeys(dir: string): void {
+  const base = dirname(dir);
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const n of names) if (/^[0-9a-f]{16}$/u.test(n) && join(base, n) !== dir) rmSync(join(base, n), { recursive: true, force: true });
 }
 
 /** Temporary files of entries whose writer was killed before renaming them (writeFileReplace names them .NAME.tmp-PID-RANDOM). */
