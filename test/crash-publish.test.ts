@@ -151,7 +151,7 @@ function checkOutput(): { latest: string; problems: string[]; leftovers: string[
       problems.push(`releases/index.json is not JSON: ${(err as Error).message}`);
     }
   }
-  const leftovers = [...names.filter((n) => n.startsWith('.')), ...readdirSync(out).filter((n) => n.startsWith('.'))];
+  const leftovers = [...names.filter((n) => n.startsWith('.')), ...readdirSync(out).filter((n) => n.startsWith('.') && n !== '.cache')]; // .cache: the extraction cache, checked on reading
   return { latest, problems, leftovers, releases };
 }
 

@@ -138,7 +138,7 @@ describe('a report PDF whose table cells are formulas and HTML', () => {
     for (const f of files) expect(f).toMatch(/^(sjis(\/[a-z_]+\.csv)?|sources(\/[a-z0-9_-]+\.pdf)?|[a-z_-]+\.(csv|json|jsonld|html)|CHANGELOG\.md)$/u);
     const manifest = JSON.parse(readFileSync(join(release, 'manifest.json'), 'utf8')) as { files: Array<{ path: string }> };
     for (const f of manifest.files) expect(resolve(release, f.path).startsWith(release + sep)).toBe(true);
-    expect(readdirSync(out).sort()).toEqual(['latest', 'releases', 'runs']);
+    expect(readdirSync(out).sort()).toEqual(['.cache', 'latest', 'releases', 'runs']); // .cache: the extraction cache
     expect(readdirSync(join(out, 'runs'))).toEqual([]); // the run lock, released
   });
 });

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ExtractCache } from '../extract/cache.js';
 import { createExtractPool } from '../extract/pool.js';
+import { dropPrestarted } from '../extract/spawn.js';
 import type { Finding } from '../lib/records.gen.js';
 import { InputError } from '../lib/registry.js';
 import type { Changelog } from '../publish/changelog.js';
@@ -8,7 +10,7 @@ import { checkBaseUrl, parseCommand } from './args.js';
 import type { Command } from './main.js';
 import { createProgress } from './progress.js';
 import { runPipeline, type RunResult } from './run.js';
-import { RUN_OPTIONS, runOptionsFrom } from './run-options.js';
+import { IN_FLIGHT_PER_WORKER, RUN_OPTIONS, runOptionsFrom } from './run-options.js';
 import { shadowOutput, type Shadow } from './shadow.js';
 import { exitStatus, printStopped, releaseFindings, summaryLines } from './summary.js';
 
@@ -21,6 +23,8 @@ would be held for review, and every finding of severity warning or above, groupe
 
 Takes the options of \`sousei-kpi run\` (see sousei-kpi run --help). Neither takes nor
 waits for the run lock OUT/runs/lock, since it writes nothing into the output folder.
+Extractions are taken from the run's cache OUT/.cache/extract/ when it holds them
+(--no-cache: parse every PDF), but the check never adds to it or changes it.
 
 Exit status: the one \`run\` would give — 0 would publish; 4 would publish with doubtful
 rows held for review; 3 would publish with some files failed (--keep-going); 1 would
@@ -63,49 +67,59 @@ function report(res: RunResult, outDir: string): string[] {
 }
 
 export const checkCommand: Command = {
-  summary: 'run every stage without writing anything: what a release would contain and change',
   usage,
   async run(argv) {
-    const args = parseCommand('check', usage, { args: argv, allowPositionals: true, options: RUN_OPTIONS }, checkBaseUrl);
-    if (typeof args === 'number') return args;
-    const v = args.values;
-    const parsed = runOptionsFrom('check', v, args.positionals);
-    if (!parsed.ok) {
-      process.stderr.write(`${parsed.message}\n`);
-      return 2;
-    }
-    const outDir = parsed.options.outDir;
-    // No run lock: check writes nothing into the output folder, so it neither takes the lock nor waits for a run holding it.
-    let shadow: Shadow;
     try {
-      shadow = shadowOutput(outDir);
-    } catch (err) {
-      printStopped(err);
-      return 1;
-    }
-    const pool = createExtractPool(parsed.pool);
-    const progress = createProgress({ quiet: v.quiet === true, tty: process.stderr.isTTY === true });
-    try {
-      const res = await runPipeline({ ...parsed.options, outDir: shadow.dir, ...(progress.log ? { log: progress.log } : {}), progress: progress.update, extract: pool.extract, limits: pool.limits });
-      progress.stop();
-      for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
-      if (!res.published) {
-        process.stderr.write(res.failures.length ? 'sousei-kpi: a run would publish nothing\n' : 'sousei-kpi: nothing to publish (no reports)\n');
-        return 1;
-      }
-      process.stdout.write(`${report(res, outDir).join('\n')}\n`);
-      const summary = summaryLines(res, releaseFindings(res.published.releaseDir), 'to publish').filter((l) => !l.startsWith('[summary] release '));
-      for (const l of summary) process.stderr.write(`${l}\n`);
-      process.stderr.write(`[summary] nothing was written to ${outDir}\n`);
-      return exitStatus(res);
-    } catch (err) {
-      progress.stop();
-      // A refusal about the stand-in's releases is about the real output folder's.
-      printStopped(err instanceof InputError ? new InputError(shadow.realPath(err.file), shadow.realPath(err.problem), err.hint) : err);
-      return 1;
+      return await checkWith(argv);
     } finally {
-      await pool.close();
-      shadow.dispose();
+      // The early worker (prestart.ts) when no pool took it: usage error, everything cached.
+      dropPrestarted();
     }
   },
 };
+
+async function checkWith(argv: string[]): Promise<number> {
+  const args = parseCommand('check', usage, { args: argv, allowPositionals: true, options: RUN_OPTIONS }, checkBaseUrl);
+  if (typeof args === 'number') return args;
+  const v = args.values;
+  const parsed = runOptionsFrom('check', v, args.positionals);
+  if (!parsed.ok) {
+    process.stderr.write(`${parsed.message}\n`);
+    return 2;
+  }
+  const outDir = parsed.options.outDir;
+  // No run lock: check writes nothing into the output folder, so it neither takes the lock nor waits for a run holding it.
+  let shadow: Shadow;
+  try {
+    shadow = shadowOutput(outDir);
+  } catch (err) {
+    printStopped(err);
+    return 1;
+  }
+  // The real output folder's extraction cache, read only: the stand-in gets no .cache of its own.
+  const cache = new ExtractCache(outDir, { readOnly: true, refresh: v['no-cache'] === true, warn: (msg) => process.stderr.write(`sousei-kpi: warning: ${msg}\n`) });
+  const pool = createExtractPool(parsed.pool);
+  const progress = createProgress({ quiet: v.quiet === true, tty: process.stderr.isTTY === true });
+  try {
+    const res = await runPipeline({ ...parsed.options, outDir: shadow.dir, ...(progress.log ? { log: progress.log } : {}), progress: progress.update, extract: pool.extract, limits: pool.limits, cache, inFlight: IN_FLIGHT_PER_WORKER * pool.size });
+    progress.stop();
+    for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+    if (!res.published) {
+      process.stderr.write(res.failures.length ? 'sousei-kpi: a run would publish nothing\n' : 'sousei-kpi: nothing to publish (no reports)\n');
+      return 1;
+    }
+    process.stdout.write(`${report(res, outDir).join('\n')}\n`);
+    const summary = summaryLines(res, releaseFindings(res.published.releaseDir), 'to publish').filter((l) => !l.startsWith('[summary] release '));
+    for (const l of summary) process.stderr.write(`${l}\n`);
+    process.stderr.write(`[summary] nothing was written to ${outDir}\n`);
+    return exitStatus(res);
+  } catch (err) {
+    progress.stop();
+    // A refusal about the stand-in's releases is about the real output folder's.
+    printStopped(err instanceof InputError ? new InputError(shadow.realPath(err.file), shadow.realPath(err.problem), err.hint) : err);
+    return 1;
+  } finally {
+    await pool.close();
+    shadow.dispose();
+  }
+}

@@ -88,7 +88,6 @@ Exit status: 0 everything fetched or nothing new, 1 something failed (a download
 was refused, a page could not be read, another run holds the lock, stopped), 2 usage error.`;
 
 export const ingestCommand: Command = {
-  summary: 'download new or changed report PDFs from their URLs into raw/ (no publishing)',
   usage,
   async run(argv) {
     let limits: Partial<FetchLimits> = {};

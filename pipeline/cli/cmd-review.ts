@@ -110,7 +110,6 @@ function accept(outDir: string, rawDir: string, key: string, by: string, note: s
 }
 
 export const reviewCommand: Command = {
-  summary: 'write the review page of the rows held for review, or accept a held row as read',
   usage,
   async run(argv) {
     const args = parseCommand('review', usage, {

@@ -1,12 +1,14 @@
-import { createExtractPool, DEFAULT_LIMITS } from '../extract/pool.js';
+import { ExtractCache } from '../extract/cache.js';
+import { createExtractPool, DEFAULT_LIMITS, type ExtractPool } from '../extract/pool.js';
+import { dropPrestarted } from '../extract/spawn.js';
 import { latestRelease } from '../publish/index.js';
 import { acquireLock, runLockPath } from '../schedule/lock.js';
 import { checkBaseUrl, parseCommand } from './args.js';
 import { checkCommand } from './cmd-check.js';
 import type { Command } from './main.js';
 import { createProgress } from './progress.js';
-import { describeError, runPipeline } from './run.js';
-import { RUN_OPTIONS, runOptionsFrom } from './run-options.js';
+import { describeError, runPipeline, type RunResult } from './run.js';
+import { IN_FLIGHT_PER_WORKER, RUN_OPTIONS, runOptionsFrom } from './run-options.js';
 import { exitStatus, printStopped, releaseFindings, summaryLines } from './summary.js';
 
 const usage = `Usage: sousei-kpi run [FILE.pdf ...] [options]
@@ -30,11 +32,15 @@ Options:
   --max-memory MIB          memory limit of one PDF reader process (default ${DEFAULT_LIMITS.maxMemoryMb})
   --max-pages N             refuse PDFs with more pages (default ${DEFAULT_LIMITS.maxPages})
   --max-bytes SIZE          refuse larger files, e.g. 20M (default ${DEFAULT_LIMITS.maxBytes / 2 ** 20}M)
+  --no-cache                parse every PDF again instead of taking its extraction from
+                            the cache (DIR/.cache/extract/, keyed on the file's sha256 and
+                            the extractor's version); the cache entries are rewritten
   --quiet                   no progress messages on stderr (a bar on a terminal,
                             plain lines otherwise); the summary at the end stays
   --dry-run                 do everything but write: the same as \`sousei-kpi check\`
   --timings                 print time per stage on stderr at the end, as one JSON line
-                            after "[timings] " (extract: worker time summed over files)
+                            after "[timings] " (extract: worker time summed over files;
+                            parsed / cached / shared: how each file's extraction was got)
   -h, --help                this help
 
 Writes a new release under DIR/releases/<date>-<hash>/ and points DIR/latest at it;
@@ -76,72 +82,96 @@ function takeLock(outDir: string, quiet: boolean): { release(): void } | null {
 }
 
 export const runCommand: Command = {
-  summary: 'process report PDFs into published datasets (default: everything in raw/sources.json)',
   usage,
   async run(argv) {
     if (argv.includes('--dry-run')) return checkCommand.run(argv.filter((a) => a !== '--dry-run'));
-    const args = parseCommand('run', usage, { args: argv, allowPositionals: true, options: RUN_OPTIONS }, checkBaseUrl);
-    if (typeof args === 'number') return args;
-    const v = args.values;
-    const parsed = runOptionsFrom('run', v, args.positionals);
-    if (!parsed.ok) {
-      process.stderr.write(`${parsed.message}\n`);
-      return 2;
-    }
-    const quiet = v.quiet;
-    const started = performance.now();
-    const outDir = parsed.options.outDir;
-    const lock = takeLock(outDir, quiet);
-    if (!lock) return 1;
-    const latestBefore = latestRelease(outDir);
-    const pool = createExtractPool(parsed.pool);
-    const progress = createProgress({ quiet, tty: process.stderr.isTTY === true });
     try {
-      const res = await runPipeline({
-        ...parsed.options,
-        ...(progress.log ? { log: progress.log } : {}),
-        progress: progress.update,
-        extract: pool.extract,
-        limits: pool.limits,
-      });
-      progress.stop();
-      for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
-      for (const note of res.published?.repaired ?? []) process.stderr.write(`sousei-kpi: repaired ${note}\n`);
-      const sw = res.published?.switched;
-      if (sw) process.stderr.write(`sousei-kpi: latest -> releases/${sw.to} (was ${sw.from ? `releases/${sw.from}` : 'unset'}; ${sw.reason}); recorded in releases/index.json\n`);
-      if (!res.published) {
-        if (res.failures.length === 0) process.stderr.write('sousei-kpi: nothing to publish (no reports)\n');
-        else process.stderr.write('sousei-kpi: nothing was published; the previous release is unchanged\n');
-        return 1;
-      }
-      if (!quiet) process.stderr.write(`[done] ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-      if (v.timings) {
-        const sum = (k: 'normalize' | 'validate') => Math.round(res.reports.reduce((n, r) => n + r.timings[k], 0));
-        const timings = {
-          reports: res.reports.length,
-          pages: res.reports.reduce((n, r) => n + r.pages, 0),
-          workers: pool.size,
-          wall_ms: Math.round(performance.now() - started),
-          extract_ms: Math.round(pool.stats().busyMs),
-          normalize_ms: sum('normalize'),
-          validate_ms: sum('validate'),
-          publish_ms: Math.round(res.timings.publish),
-        };
-        process.stderr.write(`[timings] ${JSON.stringify(timings)}\n`);
-      }
-      for (const l of summaryLines(res, releaseFindings(res.published.releaseDir), 'published')) process.stderr.write(`${l}\n`);
-      process.stdout.write(`${res.published.releaseDir}\n`);
-      return exitStatus(res);
-    } catch (err) {
-      progress.stop();
-      // The reason (every invalid line of a corrections file, or one line), then whether latest moved.
-      printStopped(err, { lastLine: false });
-      const after = latestRelease(outDir);
-      process.stderr.write(after === latestBefore ? `sousei-kpi: nothing was published; latest is unchanged (${after ? `releases/${after}` : 'none'})\n` : `sousei-kpi: latest -> releases/${after} (was ${latestBefore ? `releases/${latestBefore}` : 'unset'}) before the failure\n`);
-      return 1;
+      return await runCommandWith(argv);
     } finally {
-      await pool.close();
-      lock.release();
+      // The early worker (prestart.ts) when no pool took it: usage error, lock held, everything cached.
+      dropPrestarted();
     }
   },
 };
+
+async function runCommandWith(argv: string[]): Promise<number> {
+  const args = parseCommand('run', usage, { args: argv, allowPositionals: true, options: RUN_OPTIONS }, checkBaseUrl);
+  if (typeof args === 'number') return args;
+  const v = args.values;
+  const parsed = runOptionsFrom('run', v, args.positionals);
+  if (!parsed.ok) {
+    process.stderr.write(`${parsed.message}\n`);
+    return 2;
+  }
+  const quiet = v.quiet;
+  const started = performance.now();
+  const outDir = parsed.options.outDir;
+  const lock = takeLock(outDir, quiet);
+  if (!lock) return 1;
+  const latestBefore = latestRelease(outDir);
+  // An extraction cache that cannot be read or written is a warning, never the run's failure (the run parses instead).
+  const cache = new ExtractCache(outDir, { refresh: v['no-cache'], warn: (msg) => process.stderr.write(`sousei-kpi: warning: ${msg}\n`) });
+  const pool = createExtractPool(parsed.pool);
+  const progress = createProgress({ quiet, tty: process.stderr.isTTY === true });
+  try {
+    const res = await runPipeline({
+      ...parsed.options,
+      ...(progress.log ? { log: progress.log } : {}),
+      progress: progress.update,
+      extract: pool.extract,
+      limits: pool.limits,
+      cache,
+      // Files read ahead of the one being normalized: enough that a slow file at the head
+      // does not leave the other workers without work (results are taken in order).
+      inFlight: IN_FLIGHT_PER_WORKER * pool.size,
+    });
+    progress.stop();
+    for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+    for (const note of res.published?.repaired ?? []) process.stderr.write(`sousei-kpi: repaired ${note}\n`);
+    const sw = res.published?.switched;
+    if (sw) process.stderr.write(`sousei-kpi: latest -> releases/${sw.to} (was ${sw.from ? `releases/${sw.from}` : 'unset'}; ${sw.reason}); recorded in releases/index.json\n`);
+    if (!res.published) {
+      if (res.failures.length === 0) process.stderr.write('sousei-kpi: nothing to publish (no reports)\n');
+      else process.stderr.write('sousei-kpi: nothing was published; the previous release is unchanged\n');
+      return 1;
+    }
+    if (!quiet) process.stderr.write(`[done] ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+    if (v.timings) process.stderr.write(`[timings] ${JSON.stringify(timingsLine(res, pool, cache, started))}\n`);
+    for (const l of summaryLines(res, releaseFindings(res.published.releaseDir), 'published')) process.stderr.write(`${l}\n`);
+    process.stdout.write(`${res.published.releaseDir}\n`);
+    return exitStatus(res);
+  } catch (err) {
+    progress.stop();
+    // The reason (every invalid line of a corrections file, or one line), then whether latest moved.
+    printStopped(err, { lastLine: false });
+    const after = latestRelease(outDir);
+    process.stderr.write(after === latestBefore ? `sousei-kpi: nothing was published; latest is unchanged (${after ? `releases/${after}` : 'none'})\n` : `sousei-kpi: latest -> releases/${after} (was ${latestBefore ? `releases/${latestBefore}` : 'unset'}) before the failure\n`);
+    return 1;
+  } finally {
+    await pool.close();
+    lock.release();
+  }
+}
+
+/** The --timings line: stage times, how the extractions were got, and where the workers' time went. */
+function timingsLine(res: RunResult, pool: ExtractPool, cache: ExtractCache, started: number) {
+  const sum = (k: 'normalize' | 'validate') => Math.round(res.reports.reduce((n, r) => n + r.timings[k], 0));
+  const stats = pool.stats();
+  const ms = (x: number) => Math.round(x);
+  return {
+    reports: res.reports.length,
+    pages: res.reports.reduce((n, r) => n + r.pages, 0),
+    workers: pool.size,
+    wall_ms: ms(performance.now() - started),
+    extract_ms: ms(stats.busyMs),
+    normalize_ms: sum('normalize'),
+    validate_ms: sum('validate'),
+    publish_ms: ms(res.timings.publish),
+    // Extractions: parsed by a worker, taken from the cache, shared with an identical file.
+    ...res.extraction,
+    cache_rejected: cache.counters.rejected,
+    cache_written: cache.counters.written,
+    // Worker time of the parsed files: pdf.js text pass, operator-list pass, rest of reading, our analysis.
+    extract_split_ms: { text: ms(stats.profile.text), operators: ms(stats.profile.operators), other_read: ms(stats.profile.otherRead), analysis: ms(stats.profile.analysis) },
+  };
+}

@@ -2,7 +2,8 @@
  * Progress of a run on stderr: a bar (cli-progress) when stderr is a terminal,
  * one plain line per report otherwise, nothing with --quiet.
  */
-import cliProgress from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
+import { cliProgress } from '../lib/lazy.js';
 
 export interface Progress {
   /** Per-stage log lines go through here: shown as plain lines, or hidden behind the bar. */
@@ -21,13 +22,14 @@ export function createProgress(opts: { quiet: boolean; tty: boolean; stream?: No
       stop() {},
     };
   }
-  let bar: cliProgress.SingleBar | null = null;
+  let bar: SingleBar | null = null;
   return {
     // Behind a bar the per-stage lines would scroll it away; failures are printed at the end anyway.
     log: undefined,
     update(done, total, file) {
       if (!bar) {
-        bar = new cliProgress.SingleBar({ stream, format: 'reports {bar} {value}/{total} | {file}', hideCursor: true, clearOnComplete: false, barsize: 30 }, cliProgress.Presets.shades_classic);
+        const { SingleBar: Bar, Presets } = cliProgress();
+        bar = new Bar({ stream, format: 'reports {bar} {value}/{total} | {file}', hideCursor: true, clearOnComplete: false, barsize: 30 }, Presets.shades_classic);
         bar.start(total, 0, { file: '' });
       }
       bar.update(done, { file });

@@ -1,9 +1,16 @@
-/** The options run and check share, and their checks (usage errors exit 2). */
+/**
+ * The options run and check share (parseArgs), and their checks (usage errors exit 2).
+ * Also read by the early-worker check before either command loads (prestart.ts), so this
+ * module imports only types and small modules at run time.
+ */
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { poolOptionsFromArgs } from '../extract/pool.js';
+import { poolOptionsFromArgs } from '../extract/pool-options.js';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import type { RunOptions } from './run.js';
+
+/** Extractions a run keeps going or finished-but-not-yet-taken per worker (RunOptions.inFlight); each held result is a report's extraction, tens of KiB for a typical report. */
+export const IN_FLIGHT_PER_WORKER = 4;
 
 export const RUN_OPTIONS = {
   out: { type: 'string' },
@@ -19,6 +26,7 @@ export const RUN_OPTIONS = {
   'max-memory': { type: 'string' },
   'max-pages': { type: 'string' },
   'max-bytes': { type: 'string' },
+  'no-cache': { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
   timings: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },

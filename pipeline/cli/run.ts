@@ -5,7 +5,9 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import type { ExtractCache } from '../extract/cache.js';
 import { extractReport, PdfInputError, type ExtractedReport } from '../extract/index.js';
+import { tooManyPages } from '../extract/pdf.js';
 import { sha256Hex } from '../lib/hash.js';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../extract/pool.js';
 import { atPath, environmentFault, isSystemError } from '../lib/faults.js';
@@ -46,6 +48,8 @@ export interface RunOptions {
   progress?: (done: number, total: number, file: string) => void;
   /** Extraction function (a worker pool in production runs; in-process by default). */
   extract?: (data: Uint8Array, file: string) => Promise<ExtractedReport>;
+  /** Extraction cache (extract/cache.ts): extractions of files already read are taken from it, new ones are added. */
+  cache?: ExtractCache;
   /** File size and page limits (checked here and in-process; a pool enforces its own, given when it is created). */
   limits?: Partial<Pick<ExtractLimits, 'maxBytes' | 'maxPages'>>;
   now?: Date;
@@ -85,6 +89,14 @@ export interface RunResult {
   /** Tables with rows held for review (written to OUT/review/queue.json when published). */
   held: HeldTable[];
   timings: { publish: number };
+  /** How the files' extractions were obtained: parsed (the extract function was called), from the cache, or shared with an identical file (same sha256) of this run being parsed at the same time. */
+  extraction: ExtractionCounts;
+}
+
+export interface ExtractionCounts {
+  parsed: number;
+  cached: number;
+  shared: number;
 }
 
 interface Job {
@@ -157,6 +169,39 @@ export function readInput(path: string, maxBytes: number): Uint8Array {
   }
 }
 
+/**
+ * Extraction by sha256: from the cache when it holds the file, shared with an identical
+ * file of this run that is being parsed, else parsed (and added to the cache). The page
+ * limit is checked again on a cached extraction (it is not part of the cache key).
+ */
+function extractOnce(extract: (data: Uint8Array, file: string) => Promise<ExtractedReport>, cache: ExtractCache | null, maxPages: number, counts: ExtractionCounts) {
+  const parsing = new Map<string, Promise<ExtractedReport>>();
+  return async (digest: string, data: Uint8Array, file: string): Promise<{ ex: ExtractedReport; how: keyof ExtractionCounts }> => {
+    const pending = parsing.get(digest);
+    if (pending) {
+      counts.shared++;
+      // A copy: the later stages must not share objects between two reports.
+      return { ex: { ...structuredClone(await pending), file }, how: 'shared' };
+    }
+    const cached = cache?.get(digest);
+    if (cached) {
+      if (cached.pageCount > maxPages) throw tooManyPages(cached.pageCount, maxPages);
+      counts.cached++;
+      return { ex: { ...cached, file }, how: 'cached' };
+    }
+    counts.parsed++;
+    const p = extract(data, file);
+    parsing.set(digest, p);
+    try {
+      const ex = await p;
+      cache?.put(digest, ex);
+      return { ex, how: 'parsed' };
+    } finally {
+      parsing.delete(digest);
+    }
+  };
+}
+
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
   const maxBytes = opts.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
@@ -197,6 +242,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   /** What publish gets: each report's source, and its records (read back from the spill). */
   const toPublish: PublishReport[] = [];
   const spill = opts.keepRecords ? null : new Spill<NormalizedReport>();
+  const extraction: ExtractionCounts = { parsed: 0, cached: 0, shared: 0 };
+  const obtain = extractOnce(extract, opts.cache ?? null, maxPages, extraction);
   try {
     // Extractions run ahead of the results in a sliding window (a pool runs them in
     // parallel), so files are read and parsed while earlier results are normalized, and
@@ -204,7 +251,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     // order, so records, logs and failures do not depend on which file finishes first.
     const ahead = Math.max(4, opts.inFlight ?? 2 * availableParallelism());
     // Pending extractions by job index; a result is dropped from the map once it is taken.
-    const extractions = new Map<number, Promise<{ ok: true; value: { digest: string; ex: ExtractedReport; tExtract: number } } | { ok: false; error: unknown }>>();
+    const extractions = new Map<number, Promise<{ ok: true; value: { digest: string; ex: ExtractedReport; how: keyof ExtractionCounts; tExtract: number } } | { ok: false; error: unknown }>>();
     let started = 0;
     const start = (i: number) => {
       const job = jobs[i];
@@ -217,8 +264,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           throw new InputError(job.path, `sha256 ${digest} does not match the registry (${job.registry.sha256})`, 'the file changed since it was registered: check it and update raw/sources.json, or restore the original');
         }
         const t = performance.now();
-        const ex = await extract(data, job.file);
-        return { digest, ex, tExtract: performance.now() - t };
+        const { ex, how } = await obtain(digest, data, job.file);
+        return { digest, ex, how, tExtract: performance.now() - t };
       })().then(
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({ ok: false as const, error }),
@@ -232,10 +279,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
         extractions.delete(i);
         start(i + ahead);
         if (!done.ok) throw done.error;
-        const { digest, ex, tExtract } = done.value;
+        const { digest, ex, how, tExtract } = done.value;
         const reg = job.registry && (explicit ? digest === job.registry.sha256 : true) ? job.registry : null;
         let t = performance.now();
-        log('extract', `${job.file}: ${ex.pageCount} pages, ${ex.numericTables.reduce((n, tb) => n + tb.rows.length, 0)} numeric-target rows, ${ex.kpiTables.reduce((n, tb) => n + tb.rows.length, 0)} KPI rows (${tExtract.toFixed(0)} ms)`);
+        log('extract', `${job.file}: ${ex.pageCount} pages, ${ex.numericTables.reduce((n, tb) => n + tb.rows.length, 0)} numeric-target rows, ${ex.kpiTables.reduce((n, tb) => n + tb.rows.length, 0)} KPI rows (${how === 'parsed' ? `${tExtract.toFixed(0)} ms` : how === 'cached' ? 'from the cache' : 'same file as another of this run'})`);
         const code = reg?.municipality_code ?? opts.municipalityCode ?? registry.find((r) => ex.municipalityName && r.municipality_name.endsWith(ex.municipalityName))?.municipality_code;
         const name = reg?.municipality_name ?? opts.municipalityName ?? registry.find((r) => r.municipality_code === code)?.municipality_name ?? ex.municipalityName;
         if (!code || !name) {
@@ -311,7 +358,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     correctionIssues.push(...unmatched.issues);
     if (correctionIssues.length) throw new CorrectionsError(correctionsFile, correctionIssues.sort((a, b) => a.line - b.line || a.column - b.column));
     if (outcomes.length === 0 || (failures.length > 0 && !opts.keepGoing)) {
-      return { published: null, reports: outcomes, failures, held, timings: { publish: 0 } };
+      return { published: null, reports: outcomes, failures, held, timings: { publish: 0 }, extraction };
     }
     const first = outcomes[0]!.meta;
     const extraFindings: Finding[] = unmatched.findings;
@@ -341,7 +388,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const tPublish = performance.now() - t;
     log('publish', `${published.created ? 'new release' : 'unchanged, release'} ${published.releaseId} in ${opts.outDir} (${Object.entries(published.rowCounts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     writeReviewQueue(opts.outDir, held, published.releaseId);
-    return { published, reports: outcomes, failures, held, timings: { publish: tPublish } };
+    return { published, reports: outcomes, failures, held, timings: { publish: tPublish }, extraction };
   } finally {
     spill?.close();
   }

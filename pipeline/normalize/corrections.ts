@@ -22,9 +22,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import Encoding from 'encoding-japanese';
-import iconv from 'iconv-lite';
-import Papa from 'papaparse';
+import { encodingJapanese, iconvLite, papaparse } from '../lib/lazy.js';
 import { InputError } from '../lib/registry.js';
 import { nearest } from '../lib/nearest.js';
 import type { Finding, KPISummary, NumericTarget } from '../lib/records.gen.js';
@@ -96,9 +94,10 @@ export function decodeCorrections(path: string, data: Uint8Array): string {
   if ((data[0] === 0xff && data[1] === 0xfe) || (data[0] === 0xfe && data[1] === 0xff) || data.includes(0)) {
     throw new InputError(path, 'the file is UTF-16 (or binary), not UTF-8 or Shift_JIS', 'save it from Excel as "CSV UTF-8" (not "Unicode text"), or as UTF-8 from an editor');
   }
+  const Encoding = encodingJapanese();
   const bytes = Array.from(data);
   if (Encoding.detect(bytes, 'UTF8')) return new TextDecoder('utf-8', { fatal: true }).decode(data);
-  if (Encoding.detect(bytes, 'SJIS')) return iconv.decode(Buffer.from(data), 'cp932');
+  if (Encoding.detect(bytes, 'SJIS')) return iconvLite().decode(Buffer.from(data), 'cp932');
   const seen = Encoding.detect(bytes);
   throw new InputError(path, `the file is neither UTF-8 nor Shift_JIS${seen ? ` (it looks like ${String(seen)})` : ''}`, 'save it from Excel as "CSV UTF-8" (or CSV in Shift_JIS), or from an editor as UTF-8');
 }
@@ -110,7 +109,7 @@ function rowsWithLines(raw: string): Array<{ line: number; cells: string[] }> {
   const lineAt = (pos: number) => text.slice(0, pos).split('\n').length;
   const rows: Array<{ line: number; cells: string[] }> = [];
   let offset = 0;
-  Papa.parse<string[]>(text, {
+  papaparse().parse<string[]>(text, {
     header: false,
     skipEmptyLines: false,
     step: (res) => {

@@ -64,8 +64,12 @@ export interface Changelog {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
+/** Primary key columns by dataset (tableSchema builds the whole schema; keyOf runs once per row). */
+const primaryKeys = new Map<DatasetName, string[]>();
+
 function keyOf(ds: DatasetName, row: Row): Row {
-  const pk = tableSchema(ds).primaryKey;
+  let pk = primaryKeys.get(ds);
+  if (!pk) primaryKeys.set(ds, (pk = tableSchema(ds).primaryKey));
   if (pk.length === 0) return row;
   return Object.fromEntries(pk.map((k) => [k, row[k] ?? null]));
 }

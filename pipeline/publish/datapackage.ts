@@ -1,7 +1,8 @@
 /** Data Package v2 descriptor (datapackage.json), validated against the official profiles vendored in schemas/frictionless-2.0/. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { ajv07 } from '../lib/lazy.js';
 import { SCHEMA_DIR } from '../lib/paths.js';
 import { formatErrors } from '../lib/schemas.js';
 import { DATAPACKAGE_FORMATS, precompiled, schemaHash } from '../lib/validator-support.js';
@@ -16,7 +17,7 @@ function profile(): ValidateFunction {
   const dir = join(SCHEMA_DIR, 'frictionless-2.0');
   validate = precompiled<ValidateFunction>('datapackage', schemaHash(SCHEMA_DIR, ['frictionless-2.0/datapackage.json']));
   if (validate) return validate;
-  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+  const ajv = new (ajv07().Ajv)({ strict: false, allErrors: true, validateSchema: false });
   for (const [k, v] of Object.entries(DATAPACKAGE_FORMATS)) ajv.addFormat(k, v);
   validate = ajv.compile(JSON.parse(readFileSync(join(dir, 'datapackage.json'), 'utf8')) as object);
   return validate;

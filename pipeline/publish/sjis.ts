@@ -12,7 +12,7 @@
  * characters to a byte that reads back differently (¥ → 0x5C, which reads back
  * as "\"), which would silently change the value, so those take the best fit.
  */
-import iconv from 'iconv-lite';
+import { iconvLite } from '../lib/lazy.js';
 import type { DatasetName, DatasetRecords } from '../lib/records.gen.js';
 import { cellValue, toCsv } from './csv.js';
 import { csvColumns, tableSchema } from './tableschema.js';
@@ -51,7 +51,7 @@ export function cp932Holds(ch: string): boolean {
   if (code < 0x80) return true;
   let ok = verdicts.get(ch);
   if (ok === undefined) {
-    ok = iconv.decode(iconv.encode(ch, 'cp932'), 'cp932') === ch;
+    ok = iconvLite().decode(iconvLite().encode(ch, 'cp932'), 'cp932') === ch;
     verdicts.set(ch, ok);
   }
   return ok;
@@ -75,7 +75,7 @@ export function cp932Unmappable(s: string): string[] {
 export function toCp932(s: string): Buffer {
   let clean = '';
   for (const ch of s) clean += cp932Char(ch);
-  return iconv.encode(clean, 'cp932');
+  return iconvLite().encode(clean, 'cp932');
 }
 
 const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;

@@ -7,7 +7,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Papa from 'papaparse';
+import { papaparse } from '../lib/lazy.js';
 import { InputError } from '../lib/registry.js';
 
 export interface Decision {
@@ -29,7 +29,7 @@ export function loadDecisions(rawDir: string): Decision[] {
   const path = decisionsPath(rawDir);
   if (!existsSync(path)) return [];
   const text = readFileSync(path, 'utf8').replace(/^\uFEFF/u, '');
-  const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: 'greedy', comments: '#' });
+  const parsed = papaparse().parse<Record<string, string>>(text, { header: true, skipEmptyLines: 'greedy', comments: '#' });
   if (parsed.errors.length) throw new InputError(path, `line ${(parsed.errors[0]!.row ?? 0) + 2}: ${parsed.errors[0]!.message}`, 'the file is written by `sousei-kpi review accept`; fix the quoting or restore it');
   const missing = COLUMNS.filter((c) => !(parsed.meta.fields ?? []).includes(c));
   if (missing.length) throw new InputError(path, `missing column(s) ${missing.join(', ')}`, `the header must be: ${COLUMNS.join(',')}`);
@@ -49,5 +49,5 @@ export function decisionFor(decisions: Decision[], recordKey: string, sha256: st
 export function appendDecision(rawDir: string, d: Decision): void {
   const path = decisionsPath(rawDir);
   if (!existsSync(path)) writeFileSync(path, `${COLUMNS.join(',')}\n`);
-  appendFileSync(path, `${Papa.unparse([COLUMNS.map((c) => d[c])], { newline: '\n' })}\n`);
+  appendFileSync(path, `${papaparse().unparse([COLUMNS.map((c) => d[c])], { newline: '\n' })}\n`);
 }

@@ -4,7 +4,7 @@
  * with the doubtful cells marked, and for each held row the exact line to add
  * to raw/corrections.csv and the command that accepts it as read.
  */
-import Papa from 'papaparse';
+import { papaparse } from '../lib/lazy.js';
 import { html, type Raw } from '../publish/html.js';
 import type { HeldRow, HeldTable } from './held.js';
 
@@ -26,7 +26,7 @@ tr.held td:first-child{border-left:4px solid #c0392b}
 pre{background:#f4f4f4;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 .muted{color:#555}`;
 
-const csvLine = (cells: string[]): string => Papa.unparse([cells], { newline: '\n', quotes: (v: unknown) => /[",\n]/u.test(String(v)) });
+const csvLine = (cells: string[]): string => papaparse().unparse([cells], { newline: '\n', quotes: (v: unknown) => /[",\n]/u.test(String(v)) });
 
 const fmt = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
