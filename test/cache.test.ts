@@ -7,7 +7,7 @@
  * the cache is keyed on. Uses dist/ (npm test builds first).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { earlyWorker } from '../pipeline/cli/prestart.js';
 import { createExtractPool } from '../pipeline/extract/pool.js';
 import { dropPrestarted, prestartedPid, prestartWorker } from '../pipeline/extract/spawn.js';
 import { codeVersion } from '../pipeline/lib/code-version.js';
+import { snapshot } from './support/snapshot.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/pipeline/cli/main.js');
@@ -32,9 +33,9 @@ interface Run {
   timings: { parsed: number; cached: number; shared: number; cache_rejected: number; cache_written: number; reports: number };
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env, command: 'run' | 'check' = 'run'): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, 'run', '--quiet', '--timings', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, command, '--quiet', '--timings', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -139,6 +140,58 @@ describe('extraction cache through the CLI', () => {
     const r = await cli(['--out', out, '--max-pages', '3']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/kurume-sousei-h28-progress\.pdf: the PDF has 5 pages, more than the limit of 3 — .*--max-pages/u);
+  });
+});
+
+describe('check and the extraction cache', () => {
+  const check = (args: string[]) => cli(args, process.env, 'check');
+
+  it('check without a cache parses, and leaves the output folder as it was: no .cache is made', async () => {
+    const out = tmp();
+    const empty = await check(['--out', out]);
+    expect(empty.status, empty.stderr).toBe(0);
+    expect(empty.timings).toMatchObject({ parsed: 1, cached: 0, cache_written: 0 });
+    expect(readdirSync(out)).toEqual([]);
+    // A published release but no cache (e.g. deleted, as the README allows).
+    expect((await cli(['--out', out, '--no-cache'])).status).toBe(0);
+    rmSync(join(out, '.cache'), { recursive: true, force: true });
+    const before = snapshot(out);
+    const r = await check(['--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.timings).toMatchObject({ parsed: 1, cached: 0, cache_written: 0 });
+    expect(snapshot(out)).toEqual(before);
+    expect(existsSync(join(out, '.cache'))).toBe(false);
+  });
+
+  it('check uses an existing cache but never writes it, even with --no-cache or a damaged entry', async () => {
+    const out = tmp();
+    expect((await cli(['--out', out])).timings).toMatchObject({ parsed: 1, cache_written: 1 });
+    const before = snapshot(out);
+    expect(Object.keys(before).some((k) => k.startsWith('.cache/extract/'))).toBe(true);
+    const hit = await check(['--out', out]);
+    expect(hit.status, hit.stderr).toBe(0);
+    expect(hit.timings).toMatchObject({ parsed: 0, cached: 1, cache_written: 0 });
+    expect(hit.stdout).toContain('Against latest: no change');
+    expect(snapshot(out)).toEqual(before);
+    const forced = await check(['--out', out, '--no-cache']);
+    expect(forced.timings).toMatchObject({ parsed: 1, cached: 0, cache_written: 0 });
+    expect(snapshot(out)).toEqual(before);
+    // A damaged entry is not trusted by check, and left for the next run to rebuild.
+    const entry = entryOf(out);
+    writeFileSync(entry, readFileSync(entry).subarray(0, 200));
+    // A stale temporary of a killed writer: only a run removes it.
+    const left = join(entry, '..', `.${REPORT_SHA}.bin.tmp-4000000-0badc0de`);
+    writeFileSync(left, 'partial');
+    const damaged = snapshot(out);
+    const r = await check(['--out', out]);
+    expect(r.timings).toMatchObject({ parsed: 1, cached: 0, cache_rejected: 1, cache_written: 0 });
+    expect(snapshot(out)).toEqual(damaged);
+    const dry = await cli(['--out', out, '--dry-run']);
+    expect(dry.timings).toMatchObject({ parsed: 1, cache_written: 0 });
+    expect(snapshot(out)).toEqual(damaged);
+    // The next run rebuilds it.
+    expect((await cli(['--out', out])).timings).toMatchObject({ parsed: 1, cache_rejected: 1, cache_written: 1 });
+    expect(existsSync(left)).toBe(false);
   });
 });
 

@@ -12,7 +12,7 @@ import { createProgress } from './progress.js';
 import { runPipeline, type RunResult } from './run.js';
 import { IN_FLIGHT_PER_WORKER, RUN_OPTIONS, runOptionsFrom } from './run-options.js';
 import { shadowOutput, type Shadow } from './shadow.js';
-import { exitStatus, printStopped, releaseFindings, summaryLines } from './summary.js';
+import { exitStatus, printStopped, releaseFindings, summaryLines, timingsLine } from './summary.js';
 
 const usage = `Usage: sousei-kpi check [FILE.pdf ...] [options]
 
@@ -88,6 +88,7 @@ async function checkWith(argv: string[]): Promise<number> {
     return 2;
   }
   const outDir = parsed.options.outDir;
+  const started = performance.now();
   // No run lock: check writes nothing into the output folder, so it neither takes the lock nor waits for a run holding it.
   let shadow: Shadow;
   try {
@@ -109,6 +110,8 @@ async function checkWith(argv: string[]): Promise<number> {
       return 1;
     }
     process.stdout.write(`${report(res, outDir).join('\n')}\n`);
+    // cache_written is always 0 here: the check never writes the cache.
+    if (v.timings) process.stderr.write(`[timings] ${JSON.stringify(timingsLine(res, pool, cache, started))}\n`);
     const summary = summaryLines(res, releaseFindings(res.published.releaseDir), 'to publish').filter((l) => !l.startsWith('[summary] release '));
     for (const l of summary) process.stderr.write(`${l}\n`);
     process.stderr.write(`[summary] nothing was written to ${outDir}\n`);

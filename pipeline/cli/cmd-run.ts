@@ -1,5 +1,5 @@
 import { ExtractCache } from '../extract/cache.js';
-import { createExtractPool, DEFAULT_LIMITS, type ExtractPool } from '../extract/pool.js';
+import { createExtractPool, DEFAULT_LIMITS } from '../extract/pool.js';
 import { dropPrestarted } from '../extract/spawn.js';
 import { latestRelease } from '../publish/index.js';
 import { acquireLock, runLockPath } from '../schedule/lock.js';
@@ -7,9 +7,9 @@ import { checkBaseUrl, parseCommand } from './args.js';
 import { checkCommand } from './cmd-check.js';
 import type { Command } from './main.js';
 import { createProgress } from './progress.js';
-import { describeError, runPipeline, type RunResult } from './run.js';
+import { describeError, runPipeline } from './run.js';
 import { IN_FLIGHT_PER_WORKER, RUN_OPTIONS, runOptionsFrom } from './run-options.js';
-import { exitStatus, printStopped, releaseFindings, summaryLines } from './summary.js';
+import { exitStatus, printStopped, releaseFindings, summaryLines, timingsLine } from './summary.js';
 
 const usage = `Usage: sousei-kpi run [FILE.pdf ...] [options]
 
@@ -151,27 +151,4 @@ async function runCommandWith(argv: string[]): Promise<number> {
     await pool.close();
     lock.release();
   }
-}
-
-/** The --timings line: stage times, how the extractions were got, and where the workers' time went. */
-function timingsLine(res: RunResult, pool: ExtractPool, cache: ExtractCache, started: number) {
-  const sum = (k: 'normalize' | 'validate') => Math.round(res.reports.reduce((n, r) => n + r.timings[k], 0));
-  const stats = pool.stats();
-  const ms = (x: number) => Math.round(x);
-  return {
-    reports: res.reports.length,
-    pages: res.reports.reduce((n, r) => n + r.pages, 0),
-    workers: pool.size,
-    wall_ms: ms(performance.now() - started),
-    extract_ms: ms(stats.busyMs),
-    normalize_ms: sum('normalize'),
-    validate_ms: sum('validate'),
-    publish_ms: ms(res.timings.publish),
-    // Extractions: parsed by a worker, taken from the cache, shared with an identical file.
-    ...res.extraction,
-    cache_rejected: cache.counters.rejected,
-    cache_written: cache.counters.written,
-    // Worker time of the parsed files: pdf.js text pass, operator-list pass, rest of reading, our analysis.
-    extract_split_ms: { text: ms(stats.profile.text), operators: ms(stats.profile.operators), other_read: ms(stats.profile.otherRead), analysis: ms(stats.profile.analysis) },
-  };
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { InputError } from '../lib/registry.js';
 import type { Finding } from '../lib/records.gen.js';
 import { CorrectionsError, issueText } from '../normalize/corrections.js';
+import type { ExtractCache } from '../extract/cache.js';
+import type { ExtractPool } from '../extract/pool.js';
 import { describeError, type RunResult } from './run.js';
 
 /** Exit statuses of run and check (documented in main.ts and the README). */
@@ -60,4 +62,27 @@ export function printStopped(err: unknown, opts: { lastLine?: boolean; write?: (
   }
   const f = err instanceof InputError ? { file: err.file, problem: err.problem, hint: err.hint } : describeError('(run)', err);
   write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+}
+
+/** The --timings line: stage times, how the extractions were got, and where the workers' time went. */
+export function timingsLine(res: RunResult, pool: ExtractPool, cache: ExtractCache, started: number) {
+  const sum = (k: 'normalize' | 'validate') => Math.round(res.reports.reduce((n, r) => n + r.timings[k], 0));
+  const stats = pool.stats();
+  const ms = (x: number) => Math.round(x);
+  return {
+    reports: res.reports.length,
+    pages: res.reports.reduce((n, r) => n + r.pages, 0),
+    workers: pool.size,
+    wall_ms: ms(performance.now() - started),
+    extract_ms: ms(stats.busyMs),
+    normalize_ms: sum('normalize'),
+    validate_ms: sum('validate'),
+    publish_ms: ms(res.timings.publish),
+    // Extractions: parsed by a worker, taken from the cache, shared with an identical file.
+    ...res.extraction,
+    cache_rejected: cache.counters.rejected,
+    cache_written: cache.counters.written,
+    // Worker time of the parsed files: pdf.js text pass, operator-list pass, rest of reading, our analysis.
+    extract_split_ms: { text: ms(stats.profile.text), operators: ms(stats.profile.operators), other_read: ms(stats.profile.otherRead), analysis: ms(stats.profile.analysis) },
+  };
 }
