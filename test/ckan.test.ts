@@ -194,7 +194,7 @@ describe('publish --ckan', () => {
     expect(actions(c)).toEqual(['package_show', 'package_create', ...resourceNames.map(() => 'resource_create')]);
     expect(c.calls.every((x) => x.auth === TOKEN)).toBe(true);
     const create = c.calls[1]!.json!;
-    expect(create).toMatchObject({ name: 'sousei-kpi-402036', owner_org: 'kurume-city', license_id: 'cc-by-4.0' });
+    expect(create).toMatchObject({ name: 'sousei-kpi-402036', owner_org: 'kurume-city', license_id: 'cc-by' });
     expect(create).not.toHaveProperty('resources');
     expect(String(create.notes)).toContain('kurume-sousei-h28-progress.pdf (SHA-256 4ab504eaacc91d16cd7ed245896860b6d385300c7f8f293da224d026614472b0)');
     const uploads = c.calls.filter((x) => x.action === 'resource_create');

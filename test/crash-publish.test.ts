@@ -5,7 +5,9 @@
  * every kill, `latest` must resolve to a complete release whose manifest.json
  * sha256s match its files, every release folder must be complete, and the
  * extraction workers of the killed run must go away. A final uninterrupted run
- * must then complete and leave no temporary files. Uses dist/.
+ * must then complete, leave no temporary files, and leave releases/index.json
+ * listing every release folder and every switch of latest (a run killed between
+ * its rename and its index update is repaired by the next). Uses dist/.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -149,7 +151,7 @@ function checkOutput(): { latest: string; problems: string[]; leftovers: string[
       problems.push(`releases/index.json is not JSON: ${(err as Error).message}`);
     }
   }
-  const leftovers = [...names.filter((n) => n.startsWith('.')), ...readdirSync(out).filter((n) => n.startsWith('.'))];
+  const leftovers = [...names.filter((n) => n.startsWith('.')), ...readdirSync(out).filter((n) => n.startsWith('.') && n !== '.cache')]; // .cache: the extraction cache, checked on reading
   return { latest, problems, leftovers, releases };
 }
 
@@ -205,8 +207,13 @@ describe('publishing survives kill -9 at any moment', () => {
     state = checkOutput();
     expect(state.problems).toEqual([]);
     expect(state.leftovers).toEqual([]);
-    const index = JSON.parse(readFileSync(join(out, 'releases', 'index.json'), 'utf8')) as { releases: Array<{ id: string }> };
+    const index = JSON.parse(readFileSync(join(out, 'releases', 'index.json'), 'utf8')) as { releases: Array<{ id: string }>; latest_history: Array<{ from: string | null; to: string }> };
     expect(index.releases.map((r) => r.id)).toContain(state.latest);
+    // No release is lost from the index, whenever its run was killed (repaired at the start of the next publish),
+    // and the history of latest ends where latest is, each switch starting where the one before ended.
+    expect(index.releases.map((r) => r.id).sort()).toEqual([...state.releases].sort());
+    expect(index.latest_history.at(-1)!.to).toBe(state.latest);
+    for (const [i, sw] of index.latest_history.entries()) expect(sw.from).toBe(i === 0 ? null : index.latest_history[i - 1]!.to);
     expect(readFileSync(join(out, 'latest', 'findings.csv'), 'utf8')).toContain(`junk-${KILLS + 1}.pdf was not processed`);
   });
 });

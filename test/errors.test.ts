@@ -4,8 +4,9 @@
  * unchanged, no temporary files) — or, with --keep-going, publishes the reports
  * that worked and lists the failed file. Uses dist/ (npm test builds first).
  */
-import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,41 @@ function makeRaw(entry: Record<string, unknown> = {}, pdf = REPORT): string {
   writeFileSync(join(raw, 'sources.json'), JSON.stringify({ reports: [report] }, null, 2));
   return raw;
 }
+
+/** A one-page PDF whose content stream is compressed twice (/Filter [/FlateDecode /FlateDecode]) and inflates to 64 MiB of spaces. */
+function doubleFlateBomb(): Buffer {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    null,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  const content = Buffer.concat([Buffer.from('BT /F1 12 Tf 72 720 Td (x) Tj ET\n', 'latin1'), Buffer.alloc(64 * 2 ** 20, 0x20)]);
+  const twice = deflateSync(deflateSync(content, { level: 9 }), { level: 9 });
+  const parts = [Buffer.from('%PDF-1.4\n', 'latin1')];
+  const offsets: number[] = [];
+  let len = parts[0]!.length;
+  objects.forEach((body, i) => {
+    offsets.push(len);
+    const obj = body ?? Buffer.concat([Buffer.from(`<< /Filter [/FlateDecode /FlateDecode] /Length ${twice.length} >>\nstream\n`, 'latin1'), twice, Buffer.from('\nendstream', 'latin1')]);
+    const b = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), Buffer.isBuffer(obj) ? obj : Buffer.from(obj, 'latin1'), Buffer.from('\nendobj\n')]);
+    parts.push(b);
+    len += b.length;
+  });
+  const xref = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  parts.push(Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${len}\n%%EOF\n`, 'latin1'));
+  return Buffer.concat(parts);
+}
+
+/** Inputs made at start: a FIFO, a folder named like a PDF, a double-Flate bomb. */
+const made = mkdtempSync(join(tmpdir(), 'sousei-err-made-'));
+const FIFO = join(made, 'fifo.pdf');
+const FOLDER = join(made, 'folder.pdf');
+const DOUBLE_FLATE = join(made, 'double-flate.pdf');
+execFileSync('mkfifo', [FIFO]);
+mkdirSync(FOLDER);
+writeFileSync(DOUBLE_FLATE, doubleFlateBomb());
 
 let base: string;
 beforeAll(async () => {
@@ -97,6 +133,17 @@ const cases: Case[] = [
   { name: 'an inflate bomb over the time limit', args: () => [bad('inflate-bomb.pdf'), '--timeout', '1'], file: () => bad('inflate-bomb.pdf'), problem: 'reading the PDF took longer than the limit of 1 s and was stopped', hint: LIMIT_HINT },
   { name: 'more pages than the limit', args: () => [REPORT, '--max-pages', '4'], file: () => REPORT, problem: 'the PDF has 5 pages, more than the limit of 4', hint: /--max-pages/u },
   { name: 'a file larger than the limit', args: () => [REPORT, '--max-bytes', '100K'], file: () => REPORT, problem: 'the file is 0.6 MiB, larger than the limit of 0.1 MiB', hint: /--max-bytes/u },
+  // Not regular files: refused before anything is read (/dev/zero used to be read to 2 GB, a FIFO waited forever).
+  { name: '/dev/zero', args: () => ['/dev/zero', '--max-bytes', '1M'], file: () => '/dev/zero', problem: 'is a character device, not a regular file', hint: /devices, pipes and folders are not read/u },
+  { name: 'a FIFO', args: () => [FIFO], file: () => FIFO, problem: 'is a named pipe (FIFO), not a regular file', hint: /devices, pipes and folders are not read/u },
+  { name: 'a folder', args: () => [FOLDER], file: () => FOLDER, problem: 'is a folder, not a regular file', hint: /give the path of a PDF file/u },
+  {
+    name: 'a double-Flate bomb (pdf.js fails inside)',
+    args: () => [DOUBLE_FLATE],
+    file: () => DOUBLE_FLATE,
+    problem: 'page 1 of the PDF cannot be read: its content could not be decoded (malformed or hostile structure, e.g. a stream compressed twice or more)',
+    hint: /^the file may be damaged or crafted \(a decompression bomb\); check it/u,
+  },
 ];
 
 describe.concurrent('bad input publishes nothing and says why', () => {
@@ -174,6 +221,19 @@ describe.concurrent('bad registries and corrections publish nothing', () => {
       /compare it with the example/u,
     );
   }
+  registryCase(
+    'a registry file name with a NUL character',
+    () => {
+      const raw = makeRaw();
+      const doc = JSON.parse(readFileSync(join(raw, 'sources.json'), 'utf8')) as { reports: Array<Record<string, unknown>> };
+      doc.reports[0]!.file = 'kurume\u0000.pdf';
+      writeFileSync(join(raw, 'sources.json'), JSON.stringify(doc));
+      return raw;
+    },
+    (raw) => join(raw, 'kurume\\0.pdf'),
+    'the file name contains a NUL character',
+    /fix the file name \(the "file" entry in raw\/sources\.json/u,
+  );
   registryCase(
     'a malformed corrections.csv',
     () => {

@@ -10,6 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..');
+
+/**
+ * The servers here listen on 127.0.0.1, which ingest refuses by default (only public
+ * addresses are contacted, see pipeline/ingest/address.ts): the tests that use them opt in
+ * to loopback, as a deployment would for an internal server. Child processes inherit it.
+ * test/ingest-policy.test.ts checks the default refusal explicitly.
+ */
+export const LOOPBACK_ALLOWED = '127.0.0.0/8';
+process.env.SOUSEI_KPI_ALLOW_ADDRESSES = LOOPBACK_ALLOWED;
 export const REAL_PDF = readFileSync(join(ROOT, 'raw', 'kurume-sousei-h28-progress.pdf'));
 export const REAL_SHA = '4ab504eaacc91d16cd7ed245896860b6d385300c7f8f293da224d026614472b0';
 /** The real report with a comment appended after %%EOF: still a valid PDF, different bytes. */

@@ -123,17 +123,16 @@ describe('bad corrections.csv', () => {
     const out = mkdtempSync(join(tmpdir(), 'sousei-out-'));
     const res = spawnSync(process.execPath, [CLI, 'run', '--raw', raw, '--out', out, '--quiet'], { cwd: ROOT, encoding: 'utf8' });
     expect(res.status).toBe(1);
-    expect(res.stderr).toContain('corrections.csv: line 2: date "01/10/2026" is not YYYY-MM-DD');
+    expect(res.stderr).toContain('corrections.csv: line 2, column 6 (date): date "01/10/2026" is not YYYY-MM-DD — write the date as e.g. 2026-10-01');
     expect(() => realpathSync(join(out, 'latest'))).toThrow();
   });
 
-  it('refuses a correction of a value that breaks the schema, as a finding', () => {
+  it('refuses a correction of a value that breaks the schema: the run stops and publishes nothing', () => {
     const raw = makeRaw('record_key,field,corrected_value,reason,author,date\n402036/2016/kpi/1,achieved,many,typo,me,2026-10-01\n');
     const out = mkdtempSync(join(tmpdir(), 'sousei-out-'));
-    execFileSync(process.execPath, [CLI, 'run', '--raw', raw, '--out', out, '--quiet'], { cwd: ROOT });
-    const f = csv(realpathSync(join(out, 'latest')), 'findings.csv').filter((r) => r.rule === 'correction_invalid');
-    expect(f.map((r) => [r.record_key, r.severity])).toEqual([['402036/2016/kpi/1', 'error']]);
-    const kpi = csv(realpathSync(join(out, 'latest')), 'kpi_summary.csv').find((r) => r.record_key === '402036/2016/kpi/1')!;
-    expect([kpi.achieved, kpi.extraction_status]).toEqual(['8', 'ok']);
+    const res = spawnSync(process.execPath, [CLI, 'run', '--raw', raw, '--out', out, '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('corrections.csv: line 2, column 3 (corrected_value): "many" is not a number in the column\'s unit');
+    expect(() => realpathSync(join(out, 'latest'))).toThrow();
   });
 });

@@ -85,7 +85,7 @@ describe('dcat.jsonld', () => {
     expect(titles.find((t) => t['@language'] === 'ja')!['@value']).toContain('福岡県久留米市');
     expect((ds[`${DCT}description`] as Node[]).map((t) => t['@language']).sort()).toEqual(['en', 'ja']);
     const publisher = one(ds, `${DCT}publisher`);
-    expect(values(publisher, 'http://xmlns.com/foaf/0.1/name')).toEqual(['福岡県久留米市']);
+    expect(values(publisher, 'http://xmlns.com/foaf/0.1/name')).toEqual(['福岡県久留米市', 'Kurume City, Fukuoka Prefecture']);
     expect(values(publisher, `${DCT}identifier`)).toEqual(['402036']);
     expect(values(ds, `${DCT}license`)).toEqual(['https://creativecommons.org/licenses/by/4.0/']);
     const temporal = one(ds, `${DCT}temporal`);
@@ -102,12 +102,17 @@ describe('dcat.jsonld', () => {
     expect(rights.join(' ')).toContain(`kurume-sousei-h28-progress.pdf, SHA-256 ${H28_SHA}`);
     const source = one(ds, `${DCT}source`);
     expect(values(source, `${DCT}identifier`)).toEqual(['kurume-sousei-h28-progress.pdf']);
-    expect(values(one(source, `${SPDX}checksum`), `${SPDX}checksumValue`)).toEqual([H28_SHA]);
+    // The report is a dcat:Dataset of its own; its PDF (copied into the release, no published URL being known) is the distribution.
+    expect(source['@type']).toEqual([`${DCAT}Dataset`]);
+    const pdf = one(source, `${DCAT}distribution`);
+    expect(values(pdf, `${DCAT}downloadURL`)).toEqual(['http://127.0.0.1:8080/releases/x/sources/kurume-sousei-h28-progress.pdf']);
+    expect(values(one(pdf, `${SPDX}checksum`), `${SPDX}checksumValue`)).toEqual([H28_SHA]);
+    expect(sha(join(rel, 'sources/kurume-sousei-h28-progress.pdf'))).toBe(H28_SHA);
   });
 
   it('has a distribution per data file whose relative download URL, media type, size and sha256 match the file', () => {
     const dists = expanded[0]![`${DCAT}distribution`] as Node[];
-    const dataFiles = [...DATASETS.flatMap((d) => [`${d}.csv`, `${d}.json`]), 'data-dictionary.csv', 'datapackage.json'];
+    const dataFiles = [...DATASETS.flatMap((d) => [`${d}.csv`, `${d}.json`]), 'codes.csv', 'data-dictionary.csv', 'datapackage.json'];
     expect(dists).toHaveLength(dataFiles.length);
     const seen: string[] = [];
     for (const d of dists) {
@@ -120,7 +125,8 @@ describe('dcat.jsonld', () => {
       const cs = one(d, `${SPDX}checksum`);
       expect(values(cs, `${SPDX}algorithm`)).toEqual([`${SPDX}checksumAlgorithm_sha256`]);
       expect(values(cs, `${SPDX}checksumValue`)).toEqual([sha(join(rel, path))]);
-      expect(values(d, `${DCAT}mediaType`)).toEqual([`https://www.iana.org/assignments/media-types/${path.endsWith('.csv') ? 'text/csv' : 'application/json'}`]);
+      expect(values(d, `${DCAT}mediaType`)).toEqual([`http://www.iana.org/assignments/media-types/${path.endsWith('.csv') ? 'text/csv' : 'application/json'}`]);
+      expect(values(d, `${DCT}format`)).toEqual([`http://publications.europa.eu/resource/authority/file-type/${path.endsWith('.csv') ? 'CSV' : 'JSON'}`]);
     }
     expect(seen.sort()).toEqual(dataFiles.sort());
     const raw = (doc['dcat:distribution'] as Node[]).map((d) => (d['dcat:downloadURL'] as Node)['@id']);
@@ -154,7 +160,8 @@ describe('ckan-package.json', () => {
     }>(join(rel, 'ckan-package.json'));
     expect(pkg.name).toMatch(/^[a-z0-9_-]{2,100}$/u);
     expect(pkg.name).toBe('sousei-kpi-402036');
-    expect(pkg.license_id).toBe('cc-by-4.0');
+    expect(pkg.license_id).toBe('cc-by'); // CKAN's default licence list names CC BY 4.0 "cc-by"
+    expect(pkg).toMatchObject({ owner_org: 'kurume-city', author: '福岡県久留米市', maintainer: '久留米市 オープンデータ担当' });
     expect(pkg.title).toContain('福岡県久留米市');
     expect(pkg.notes).toContain(`kurume-sousei-h28-progress.pdf (SHA-256 ${H28_SHA})`);
     expect(pkg.notes).toContain('CC BY 4.0');
@@ -163,7 +170,7 @@ describe('ckan-package.json', () => {
     const keys = pkg.extras.map((e) => e.key);
     expect(new Set(keys).size).toBe(keys.length);
     expect(Object.fromEntries(pkg.extras.map((e) => [e.key, e.value]))).toMatchObject({ municipality_code: '402036', temporal_start: '2015-04-01', frequency: 'annual' });
-    expect(pkg.resources.length).toBe(DATASETS.length * 2 + 2);
+    expect(pkg.resources.length).toBe(DATASETS.length * 2 + 3);
     for (const r of pkg.resources) {
       expect(r.url).toBe(r.name);
       expect(r.size).toBe(statSync(join(rel, r.name)).size);
@@ -177,11 +184,14 @@ describe('ckan-package.json', () => {
 describe('data-dictionary.csv', () => {
   it('has one row per column of every dataset, read from the schemas, with units by reference to the unit column', () => {
     const { header, rows } = readCsv(join(rel, 'data-dictionary.csv'));
-    expect(header).toEqual(['dataset', 'column', 'title_ja', 'title_en', 'type', 'unit', 'description']);
+    expect(header).toEqual(['dataset', 'column', 'title_ja', 'title_en', 'type', 'unit', 'description', 'code_table']);
     const expected = DATASETS.flatMap((ds) => Object.keys(schemaDoc(DATASET_SCHEMAS[ds]).properties).map((c) => `${ds}.${c}`));
     expect(rows.map((r) => `${r[0]}.${r[1]}`)).toEqual(expected);
     for (const r of rows) {
-      const [ds, col, titleJa, titleEn, type, unit, description] = r as [string, string, string, string, string, string, string];
+      const [ds, col, titleJa, titleEn, type, unit, description, codeTable] = r as [string, string, string, string, string, string, string, string];
+      // Columns holding progress symbols or outlook grades name the code table.
+      const symbols = (resolveProperty(schemaDoc(DATASET_SCHEMAS[ds as (typeof DATASETS)[number]]).properties[col]!).enum ?? []).filter((v) => v !== null);
+      expect(codeTable, `${ds}.${col}`).toBe(symbols.length && symbols.every((v) => ['○', '△', '×', '-', 'A', 'B', 'C'].includes(String(v))) ? 'codes.csv' : '');
       const prop = resolveProperty(schemaDoc(DATASET_SCHEMAS[ds as (typeof DATASETS)[number]]).properties[col]!);
       // Text cells a spreadsheet would run as a formula ("- 現時点では…") carry the csv module's leading apostrophe.
       expect(titleJa, `${ds}.${col}`).toBe(neutraliseCell(prop['x-title-ja']!));
@@ -200,7 +210,7 @@ describe('data-dictionary.csv', () => {
 
 describe('総務省 machine-readable rules (機械判読に適したデータ) on the H28 output', () => {
   it('one value per cell, no merged cells, plain numbers, Western and era years side by side, region code on every row', () => {
-    const csvs = readdirSync(rel).filter((n) => n.endsWith('.csv') && n !== 'data-dictionary.csv');
+    const csvs = readdirSync(rel).filter((n) => n.endsWith('.csv') && n !== 'data-dictionary.csv' && n !== 'codes.csv');
     expect(csvs.sort()).toEqual(DATASETS.map((d) => `${d}.csv`).sort());
     for (const name of csvs) {
       const ds = name.replace(/\.csv$/u, '') as (typeof DATASETS)[number];
@@ -243,5 +253,33 @@ describe('総務省 machine-readable rules (機械判読に適したデータ) o
     const numeric = nt.rows.filter((r) => ['baseline_value', 'final_target_value', 'target_value', 'actual_value'].some((c) => r[col(c)] !== ''));
     expect(numeric.length).toBeGreaterThan(25);
     for (const r of numeric) expect(r[col('unit')], r[0]).toMatch(/^(人|%|人\/年)$/u);
+  });
+});
+
+describe('codes.csv', () => {
+  it('defines ○ △ × - and A B C in Japanese and English with the thresholds of the report legend, and every symbol column refers to it', () => {
+    const { header, rows } = readCsv(join(rel, 'codes.csv'));
+    expect(header).toEqual(['code_list', 'symbol', 'meaning_ja', 'meaning_en', 'threshold']);
+    const bySymbol = Object.fromEntries(rows.map((r) => [r[1], r]));
+    expect(rows.map((r) => r[1])).toEqual(['○', '△', '×', '-', 'A', 'B', 'C']);
+    expect(bySymbol['○']!.slice(2, 3)).toEqual(['達成できた']);
+    expect(bySymbol['○']![4]).toContain('100%以上');
+    expect(bySymbol['△']![2]).toBe('概ね達成できた');
+    expect(bySymbol['△']![4]).toContain('70%以上100%未満');
+    expect(bySymbol['×']![4]).toContain('70%未満');
+    expect(bySymbol['-']![2]).toBe('現時点では判断が困難');
+    expect([bySymbol.A![2], bySymbol.B![2], bySymbol.C![2]]).toEqual(['目標を達成できる見込み', '目標達成には努力を要する', '目標達成には厳しい状況にある']);
+    // datapackage.json: codes is a resource, and the symbol columns have foreign keys to it, which the data satisfy.
+    const dp = readJson<{ resources: Array<{ name: string; path: string; schema: { foreignKeys?: Array<{ fields: string[]; reference: { resource: string; fields: string[] } }> } }> }>(join(rel, 'datapackage.json'));
+    expect(dp.resources.find((r) => r.name === 'codes')?.path).toBe('codes.csv');
+    const nt = dp.resources.find((r) => r.name === 'numeric_targets')!;
+    expect(nt.schema.foreignKeys?.map((k) => k.fields[0]).sort()).toEqual(['evaluation_reported', 'progress_recomputed', 'progress_reported']);
+    const symbols = new Set(rows.map((r) => r[1]));
+    const data = readCsv(join(rel, 'numeric_targets.csv'));
+    for (const k of nt.schema.foreignKeys!) {
+      expect(k.reference).toEqual({ resource: 'codes', fields: ['symbol'] });
+      const i = data.header.indexOf(k.fields[0]!);
+      for (const r of data.rows) if (r[i] !== '') expect(symbols.has(r[i]!), `${k.fields[0]} ${r[i]}`).toBe(true);
+    }
   });
 });

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { datasetValidator } from '../pipeline/lib/schemas.js';
 import type { Changelog, ReleaseIndex } from '../pipeline/publish/changelog.js';
 import { publish, tableSchema } from '../pipeline/publish/index.js';
 import { CLI, clone, H28_PDF, H30_PDF, processReports, ROOT, tempDir, type ReportEntry } from './publish-fixture.js';
@@ -120,8 +119,9 @@ describe('changelog and release index', () => {
     const timings = JSON.parse(/^\[timings\] (.*)$/mu.exec(second.stderr)![1]!) as Record<string, number>;
     expect(timings).toMatchObject({ reports: 1, pages: 5 });
     for (const k of ['extract_ms', 'normalize_ms', 'validate_ms', 'publish_ms', 'wall_ms']) expect(timings[k], k).toBeGreaterThanOrEqual(0);
-    expect(timings.extract_ms).toBeGreaterThan(0);
-    expect(timings.wall_ms).toBeGreaterThan(timings.extract_ms!);
+    // Unchanged input: the extraction comes from the cache (extract/cache.ts); no worker parses.
+    expect(timings).toMatchObject({ parsed: 0, cached: 1, extract_ms: 0 });
+    expect(timings.wall_ms).toBeGreaterThan(timings.publish_ms!);
     expect(readdirSync(tmp)).toEqual([]);
     expect(releaseDirs(out)).toHaveLength(1);
     expect(readJson<ReleaseIndex>(join(out, 'releases', 'index.json')).releases).toHaveLength(1);
@@ -213,7 +213,7 @@ describe('Shift_JIS copies', () => {
     expect(existsSync(join(sjisDir, 'sjis', 'numeric_targets.csv'))).toBe(true);
   });
 
-  it('hold every row in CP932 (no BOM), with "?" for the em dashes of goal 5 and a cp932_unmappable finding per row', () => {
+  it('hold every row in CP932 (no BOM), with the best fit ― for the em dashes of goal 5, and leave findings.csv as it is', () => {
     const utf8 = readFileSync(join(sjisDir, 'numeric_targets.csv'));
     const sjis = readFileSync(join(sjisDir, 'sjis', 'numeric_targets.csv'));
     expect([...sjis.subarray(0, 3)]).not.toEqual([0xef, 0xbb, 0xbf]);
@@ -225,28 +225,39 @@ describe('Shift_JIS copies', () => {
     expect(dashed.length).toBeGreaterThan(0);
     for (let i = 0; i < a.data.length; i++) {
       const x = a.data[i]!, y = b.data[i]!;
-      for (const k of Object.keys(x)) expect(y[k], `${x.record_key} ${k}`).toBe(x[k] === '—' ? '?' : x[k]);
+      // EM DASH U+2014 → HORIZONTAL BAR U+2015, the character CP932 has at its JIS X 0208 place (0x815C).
+      for (const k of Object.keys(x)) expect(y[k], `${x.record_key} ${k}`).toBe(x[k]!.replaceAll('—', '―'));
     }
+    expect(sjis.includes(Buffer.from([0x81, 0x5c]))).toBe(true);
+    expect(iconv.decode(sjis, 'cp932')).not.toContain('?');
     // The Japanese text survives: CP932 holds it.
     expect(iconv.decode(sjis, 'cp932')).toContain('市内の大学等の新卒者の市内企業への就職率');
-
-    const findings = Papa.parse<Record<string, string>>(readFileSync(join(sjisDir, 'findings.csv'), 'utf8').slice(1), { header: true, skipEmptyLines: true }).data;
-    const cp = findings.filter((f) => f.rule === 'cp932_unmappable' && f.dataset === 'numeric_targets');
-    expect(cp.map((f) => f.record_key).sort()).toEqual([...dashed].sort());
-    // They are findings like any other: valid against the finding schema.
-    const valid = datasetValidator('findings');
-    for (const f of JSON.parse(readFileSync(join(sjisDir, 'findings.json'), 'utf8')) as unknown[]) expect(valid(f), JSON.stringify(f)).toBe(true);
-    for (const f of cp) {
-      expect(f.reported).toBe('—');
-      expect(f.recomputed).toBe('?');
-      expect(f.message).toContain('U+2014 in actual_text');
-      expect(f.severity).toBe('warning');
-    }
+    // Nothing was lost, so the list beside the copies has its header only.
+    expect(readFileSync(join(sjisDir, 'sjis', 'unmappable.csv'), 'utf8')).toBe('\ufefffile,record_key,column,characters,code_points\r\n');
+    // The UTF-8 findings are those of the release without copies, byte for byte.
+    expect(readFileSync(join(sjisDir, 'findings.csv')).equals(readFileSync(join(out, 'releases', plainId, 'findings.csv')))).toBe(true);
+    expect(readFileSync(join(sjisDir, 'findings.csv'), 'utf8')).not.toContain('cp932');
     // Every sjis copy decodes to the same number of lines as its UTF-8 original.
-    for (const name of readdirSync(join(sjisDir, 'sjis'))) {
+    for (const name of readdirSync(join(sjisDir, 'sjis')).filter((n) => n !== 'unmappable.csv')) {
       const u = readFileSync(join(sjisDir, name), 'utf8').slice(1).split('\r\n').length;
       expect(iconv.decode(readFileSync(join(sjisDir, 'sjis', name)), 'cp932').split('\r\n').length, name).toBe(u);
     }
     expect(existsSync(join(sjisDir, 'sjis', 'text_items.csv'))).toBe(true);
+  });
+
+  it('write "?" only where no best fit exists, and list exactly those cells in sjis/unmappable.csv', () => {
+    const planted = clone(h28);
+    const row = planted.report.datasets.numeric_targets.find((r) => r.indicator_id === '402036-G1-new-employment')!;
+    row.indicator_name = `${row.indicator_name}𠮷〜café−1`;
+    const dir = publish(tempDir('sousei-sjis-planted-'), { reports: [planted], sjis: true }, day(1)).releaseDir;
+    const text = iconv.decode(readFileSync(join(dir, 'sjis', 'numeric_targets.csv')), 'cp932');
+    // 〜 → ～ and − → － (best fit); 𠮷 and é have none.
+    expect(text).toContain('?～caf?－1');
+    const listed = Papa.parse<Record<string, string>>(readFileSync(join(dir, 'sjis', 'unmappable.csv'), 'utf8').slice(1), { header: true, skipEmptyLines: true }).data;
+    expect(listed.filter((l) => l.file === 'sjis/numeric_targets.csv')).toEqual([{ file: 'sjis/numeric_targets.csv', record_key: row.record_key, column: 'indicator_name', characters: '𠮷é', code_points: 'U+20BB7 U+00E9' }]);
+    // numeric_targets_current carries the name too; nothing else lost a character.
+    expect(listed.every((l) => l.characters === '𠮷é' && l.column === 'indicator_name')).toBe(true);
+    const findings = readFileSync(join(dir, 'findings.csv'), 'utf8');
+    expect(findings).not.toContain('cp932');
   });
 });

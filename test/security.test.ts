@@ -122,7 +122,11 @@ describe('a report PDF whose table cells are formulas and HTML', () => {
     const page = readFileSync(join(release, 'index.html'), 'utf8');
     expect(page).toContain('&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(page).not.toContain('<script>alert(');
-    expect(page).not.toMatch(/<script\b/iu);
+    // The one script element is the schema.org JSON-LD (data, never run), and no "<" inside it can end it early.
+    expect(page.match(/<script\b[^>]*>/giu)).toEqual(['<script type="application/ld+json">']);
+    const ld = /<script type="application\/ld\+json">([^]*?)<\/script>/u.exec(page)![1]!;
+    expect(ld).not.toContain('<');
+    expect(JSON.parse(ld)['@type']).toBe('Dataset');
   });
 
   it('never uses text from the PDF as a path: its Title "../../…" is only data', () => {
@@ -130,10 +134,12 @@ describe('a report PDF whose table cells are formulas and HTML', () => {
     expect(pkg).toContain('../../../../tmp/sousei-kpi-title-path/evil');
     expect(existsSync('/tmp/sousei-kpi-title-path')).toBe(false);
     const files = readdirSync(release, { recursive: true, encoding: 'utf8' });
-    for (const f of files) expect(f).toMatch(/^(sjis(\/[a-z_]+\.csv)?|[a-z_-]+\.(csv|json|jsonld|html)|CHANGELOG\.md)$/u);
+    // sources/ holds the copy of the report PDF under its own file name (raw/publication.json copy_source_pdfs).
+    for (const f of files) expect(f).toMatch(/^(sjis(\/[a-z_]+\.csv)?|sources(\/[a-z0-9_-]+\.pdf)?|[a-z_-]+\.(csv|json|jsonld|html)|CHANGELOG\.md)$/u);
     const manifest = JSON.parse(readFileSync(join(release, 'manifest.json'), 'utf8')) as { files: Array<{ path: string }> };
     for (const f of manifest.files) expect(resolve(release, f.path).startsWith(release + sep)).toBe(true);
-    expect(readdirSync(out).sort()).toEqual(['latest', 'releases']);
+    expect(readdirSync(out).sort()).toEqual(['.cache', 'latest', 'releases', 'runs']); // .cache: the extraction cache
+    expect(readdirSync(join(out, 'runs'))).toEqual([]); // the run lock, released
   });
 });
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { numberOption } from '../lib/options.js';
+import { ALLOW_ENV, parseAllowList } from '../ingest/address.js';
 import { DEFAULT_LIMITS, type FetchLimits } from '../ingest/index.js';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { runJob } from '../schedule/job.js';
@@ -14,6 +15,7 @@ export const fetchOptions = {
   timeout: { type: 'string' },
   retries: { type: 'string' },
   backoff: { type: 'string' },
+  'allow-address': { type: 'string', multiple: true },
 } as const;
 
 export const fetchOptionsHelp = `Download limits:
@@ -22,12 +24,14 @@ export const fetchOptionsHelp = `Download limits:
   --stall-timeout S         seconds without data before giving up (default ${DEFAULT_LIMITS.stallTimeoutMs / 1000})
   --timeout S               seconds for a whole download (default ${DEFAULT_LIMITS.totalTimeoutMs / 1000})
   --retries N               extra attempts after a network error, timeout or 5xx (default ${DEFAULT_LIMITS.retries}; never after 4xx)
-  --backoff S               seconds before the first retry, doubling each time (default ${DEFAULT_LIMITS.backoffMs / 1000})`;
+  --backoff S               seconds before the first retry, doubling each time (default ${DEFAULT_LIMITS.backoffMs / 1000})
+  --allow-address CIDR      also contact this non-public range (repeatable), e.g. 10.1.0.0/16;
+                            by default only public addresses are (also ${ALLOW_ENV}=CIDR,…)`;
 
 /** Parse the download limits; throws a message for a bad value. */
-export function parseFetchLimits(v: Partial<Record<keyof typeof fetchOptions, string>>): Partial<FetchLimits> {
+export function parseFetchLimits(v: Partial<Record<Exclude<keyof typeof fetchOptions, 'allow-address'>, string>> & { 'allow-address'?: string[] }): Partial<FetchLimits> {
   // flag, limit, scale to the limit's unit, whole number?, may be 0?
-  const spec: Array<[keyof typeof fetchOptions, keyof FetchLimits, number, boolean, boolean]> = [
+  const spec: Array<[Exclude<keyof typeof fetchOptions, 'allow-address'>, Exclude<keyof FetchLimits, 'allowAddresses'>, number, boolean, boolean]> = [
     ['max-mb', 'maxBytes', 1024 * 1024, false, false],
     ['connect-timeout', 'connectTimeoutMs', 1000, false, false],
     ['stall-timeout', 'stallTimeoutMs', 1000, false, false],
@@ -40,6 +44,15 @@ export function parseFetchLimits(v: Partial<Record<keyof typeof fetchOptions, st
     const s = v[flag];
     if (s === undefined) continue;
     out[key] = Math.round(numberOption(flag, s, { integer, exclusive: !zero }) * scale);
+  }
+  const allow = v['allow-address'];
+  if (allow) {
+    try {
+      parseAllowList(allow);
+    } catch (err) {
+      throw new Error(`--allow-address: ${(err as Error).message}`);
+    }
+    out.allowAddresses = allow;
   }
   return out;
 }
@@ -75,7 +88,6 @@ Exit status: 0 everything fetched or nothing new, 1 something failed (a download
 was refused, a page could not be read, another run holds the lock, stopped), 2 usage error.`;
 
 export const ingestCommand: Command = {
-  summary: 'download new or changed report PDFs from their URLs into raw/ (no publishing)',
   usage,
   async run(argv) {
     let limits: Partial<FetchLimits> = {};

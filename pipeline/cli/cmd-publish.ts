@@ -35,7 +35,6 @@ function positiveNumber(raw: string | undefined, name: string, fallback: number,
 }
 
 export const publishCommand: Command = {
-  summary: 'push a release to a CKAN catalog (create or patch the dataset, upload the files)',
   usage,
   async run(argv) {
     const args = parseCommand('publish', usage, {

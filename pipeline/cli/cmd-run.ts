@@ -1,10 +1,15 @@
-import { resolve } from 'node:path';
-import { createExtractPool, DEFAULT_LIMITS, poolOptionsFromArgs } from '../extract/pool.js';
-import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
-import { InputError } from '../lib/registry.js';
+import { ExtractCache } from '../extract/cache.js';
+import { createExtractPool, DEFAULT_LIMITS } from '../extract/pool.js';
+import { dropPrestarted } from '../extract/spawn.js';
+import { latestRelease } from '../publish/index.js';
+import { acquireLock, runLockPath } from '../schedule/lock.js';
 import { checkBaseUrl, parseCommand } from './args.js';
+import { checkCommand } from './cmd-check.js';
 import type { Command } from './main.js';
+import { createProgress } from './progress.js';
 import { describeError, runPipeline } from './run.js';
+import { IN_FLIGHT_PER_WORKER, RUN_OPTIONS, runOptionsFrom } from './run-options.js';
+import { exitStatus, printStopped, releaseFindings, summaryLines, timingsLine } from './summary.js';
 
 const usage = `Usage: sousei-kpi run [FILE.pdf ...] [options]
 
@@ -27,107 +32,123 @@ Options:
   --max-memory MIB          memory limit of one PDF reader process (default ${DEFAULT_LIMITS.maxMemoryMb})
   --max-pages N             refuse PDFs with more pages (default ${DEFAULT_LIMITS.maxPages})
   --max-bytes SIZE          refuse larger files, e.g. 20M (default ${DEFAULT_LIMITS.maxBytes / 2 ** 20}M)
-  --quiet                   no progress messages on stderr
+  --no-cache                parse every PDF again instead of taking its extraction from
+                            the cache (DIR/.cache/extract/, keyed on the file's sha256 and
+                            the extractor's version); the cache entries are rewritten
+  --quiet                   no progress messages on stderr (a bar on a terminal,
+                            plain lines otherwise); the summary at the end stays
+  --dry-run                 do everything but write: the same as \`sousei-kpi check\`
   --timings                 print time per stage on stderr at the end, as one JSON line
-                            after "[timings] " (extract: worker time summed over files)
+                            after "[timings] " (extract: worker time summed over files;
+                            parsed / cached / shared: how each file's extraction was got)
   -h, --help                this help
 
 Writes a new release under DIR/releases/<date>-<hash>/ and points DIR/latest at it;
-unchanged input publishes no new release. Exit 0 when datasets were written (findings or
-not), 1 with a one-line reason per failed file otherwise.`;
+unchanged input publishes no new release. Every switch of latest is said on stderr and
+recorded in DIR/releases/index.json. Rows the extractor doubts are held for review
+(not published) in DIR/review/queue.json: see \`sousei-kpi review\`. An invalid line in
+raw/corrections.csv stops the run before anything is published.
+\`sousei-kpi check\` runs the same stages and writes nothing.
+
+Takes the run lock DIR/runs/lock (as ingest and the schedule do): while another run
+holds it, nothing is done (exit 1). check and --dry-run neither take nor wait for it.
+
+Exit status: 0 published; 4 published with doubtful rows held for review; 3 published
+with some files failed (--keep-going); 1 nothing published (one line per failed file or
+invalid correction, or one line naming the path and the fault when the machine failed:
+disk full, read-only…; or the lock is held); 2 usage error.`;
+
+/** The run lock of the output folder (the one ingest and the schedule take), or null after saying who holds it. */
+function takeLock(outDir: string, quiet: boolean): { release(): void } | null {
+  const path = runLockPath(outDir);
+  let lock: ReturnType<typeof acquireLock>;
+  try {
+    lock = acquireLock(path, { purpose: 'run' });
+  } catch (err) {
+    const f = describeError('(run)', err);
+    process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+    return null;
+  }
+  if (!lock.ok) {
+    const h = lock.holder;
+    process.stderr.write(
+      `sousei-kpi: ${path}: another run holds the lock${h ? ` (pid ${h.pid} on ${h.hostname}, ${h.purpose}, since ${h.started_at})` : ''}; nothing was done — ` +
+        'run again when it has finished (a lock whose process has ended is taken over automatically)\n',
+    );
+    return null;
+  }
+  if (lock.tookOver && !quiet) process.stderr.write(`[lock] ${lock.tookOver}\n`);
+  return lock;
+}
 
 export const runCommand: Command = {
-  summary: 'process report PDFs into published datasets (default: everything in raw/sources.json)',
   usage,
   async run(argv) {
-    const args = parseCommand('run', usage, {
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        raw: { type: 'string' },
-        'municipality-code': { type: 'string' },
-        'municipality-name': { type: 'string' },
-        year: { type: 'string' },
-        'keep-going': { type: 'boolean', default: false },
-        sjis: { type: 'boolean', default: false },
-        'base-url': { type: 'string' },
-        workers: { type: 'string' },
-        timeout: { type: 'string' },
-        'max-memory': { type: 'string' },
-        'max-pages': { type: 'string' },
-        'max-bytes': { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        timings: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }, checkBaseUrl);
-    if (typeof args === 'number') return args;
-    const v = args.values;
-    const year = v.year === undefined ? undefined : Number(v.year);
-    if (year !== undefined && !(Number.isInteger(year) && year >= 2014 && year <= 2100)) {
-      process.stderr.write(`sousei-kpi run: --year must be a Western fiscal year such as 2016, not "${v.year}"\n`);
-      return 2;
-    }
-    const code = v['municipality-code'];
-    if (code !== undefined && !/^\d{6}$/u.test(code)) {
-      process.stderr.write(`sousei-kpi run: --municipality-code must be the 6-digit 全国地方公共団体コード, not "${code}"\n`);
-      return 2;
-    }
-    let poolOptions;
+    if (argv.includes('--dry-run')) return checkCommand.run(argv.filter((a) => a !== '--dry-run'));
     try {
-      poolOptions = poolOptionsFromArgs(v);
-    } catch (err) {
-      process.stderr.write(`sousei-kpi run: ${(err as Error).message}\n`);
-      return 2;
-    }
-    const quiet = v.quiet;
-    const started = performance.now();
-    const pool = createExtractPool(poolOptions);
-    try {
-      const res = await runPipeline({
-        rawDir: resolve(v.raw ?? DEFAULT_RAW_DIR),
-        outDir: resolve(v.out ?? DEFAULT_OUT_DIR),
-        files: args.positionals,
-        ...(code ? { municipalityCode: code } : {}),
-        ...(v['municipality-name'] ? { municipalityName: v['municipality-name'] } : {}),
-        ...(year !== undefined ? { year } : {}),
-        keepGoing: v['keep-going'],
-        sjis: v.sjis,
-        ...(v['base-url'] ? { baseUrl: v['base-url'] } : {}),
-        log: quiet ? () => {} : (stage, msg) => process.stderr.write(`[${stage}] ${msg}\n`),
-        extract: pool.extract,
-        limits: pool.limits,
-      });
-      for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
-      if (!res.published) {
-        if (res.failures.length === 0) process.stderr.write('sousei-kpi: nothing to publish (no reports)\n');
-        else process.stderr.write('sousei-kpi: nothing was published; the previous release is unchanged\n');
-        return 1;
-      }
-      if (!quiet) process.stderr.write(`[done] ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
-      if (v.timings) {
-        const sum = (k: 'normalize' | 'validate') => Math.round(res.reports.reduce((n, r) => n + r.timings[k], 0));
-        const timings = {
-          reports: res.reports.length,
-          pages: res.reports.reduce((n, r) => n + r.pages, 0),
-          workers: pool.size,
-          wall_ms: Math.round(performance.now() - started),
-          extract_ms: Math.round(pool.stats().busyMs),
-          normalize_ms: sum('normalize'),
-          validate_ms: sum('validate'),
-          publish_ms: Math.round(res.timings.publish),
-        };
-        process.stderr.write(`[timings] ${JSON.stringify(timings)}\n`);
-      }
-      process.stdout.write(`${res.published.releaseDir}\n`);
-      return res.failures.length ? 3 : 0;
-    } catch (err) {
-      const f = err instanceof InputError ? { file: err.file, problem: err.problem, hint: err.hint } : describeError('(run)', err);
-      process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
-      return 1;
+      return await runCommandWith(argv);
     } finally {
-      await pool.close();
+      // The early worker (prestart.ts) when no pool took it: usage error, lock held, everything cached.
+      dropPrestarted();
     }
   },
 };
+
+async function runCommandWith(argv: string[]): Promise<number> {
+  const args = parseCommand('run', usage, { args: argv, allowPositionals: true, options: RUN_OPTIONS }, checkBaseUrl);
+  if (typeof args === 'number') return args;
+  const v = args.values;
+  const parsed = runOptionsFrom('run', v, args.positionals);
+  if (!parsed.ok) {
+    process.stderr.write(`${parsed.message}\n`);
+    return 2;
+  }
+  const quiet = v.quiet;
+  const started = performance.now();
+  const outDir = parsed.options.outDir;
+  const lock = takeLock(outDir, quiet);
+  if (!lock) return 1;
+  const latestBefore = latestRelease(outDir);
+  // An extraction cache that cannot be read or written is a warning, never the run's failure (the run parses instead).
+  const cache = new ExtractCache(outDir, { refresh: v['no-cache'], warn: (msg) => process.stderr.write(`sousei-kpi: warning: ${msg}\n`) });
+  const pool = createExtractPool(parsed.pool);
+  const progress = createProgress({ quiet, tty: process.stderr.isTTY === true });
+  try {
+    const res = await runPipeline({
+      ...parsed.options,
+      ...(progress.log ? { log: progress.log } : {}),
+      progress: progress.update,
+      extract: pool.extract,
+      limits: pool.limits,
+      cache,
+      // Files read ahead of the one being normalized: enough that a slow file at the head
+      // does not leave the other workers without work (results are taken in order).
+      inFlight: IN_FLIGHT_PER_WORKER * pool.size,
+    });
+    progress.stop();
+    for (const f of res.failures) process.stderr.write(`sousei-kpi: ${f.file}: ${f.problem} — ${f.hint}\n`);
+    for (const note of res.published?.repaired ?? []) process.stderr.write(`sousei-kpi: repaired ${note}\n`);
+    const sw = res.published?.switched;
+    if (sw) process.stderr.write(`sousei-kpi: latest -> releases/${sw.to} (was ${sw.from ? `releases/${sw.from}` : 'unset'}; ${sw.reason}); recorded in releases/index.json\n`);
+    if (!res.published) {
+      if (res.failures.length === 0) process.stderr.write('sousei-kpi: nothing to publish (no reports)\n');
+      else process.stderr.write('sousei-kpi: nothing was published; the previous release is unchanged\n');
+      return 1;
+    }
+    if (!quiet) process.stderr.write(`[done] ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+    if (v.timings) process.stderr.write(`[timings] ${JSON.stringify(timingsLine(res, pool, cache, started))}\n`);
+    for (const l of summaryLines(res, releaseFindings(res.published.releaseDir), 'published')) process.stderr.write(`${l}\n`);
+    process.stdout.write(`${res.published.releaseDir}\n`);
+    return exitStatus(res);
+  } catch (err) {
+    progress.stop();
+    // The reason (every invalid line of a corrections file, or one line), then whether latest moved.
+    printStopped(err, { lastLine: false });
+    const after = latestRelease(outDir);
+    process.stderr.write(after === latestBefore ? `sousei-kpi: nothing was published; latest is unchanged (${after ? `releases/${after}` : 'none'})\n` : `sousei-kpi: latest -> releases/${after} (was ${latestBefore ? `releases/${latestBefore}` : 'unset'}) before the failure\n`);
+    return 1;
+  } finally {
+    await pool.close();
+    lock.release();
+  }
+}

@@ -37,7 +37,6 @@ Options:
 ${fetchOptionsHelp}`;
 
 export const scheduleCommand: Command = {
-  summary: 'run ingest → process → publish unattended on a cron schedule (default yearly, 1 October)',
   usage,
   async run(argv) {
     let limits: ReturnType<typeof parseFetchLimits> = {};

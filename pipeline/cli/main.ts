@@ -2,23 +2,50 @@
 /**
  * sousei-kpi command line. Commands live in their own modules and register
  * here; `sousei-kpi --help` lists them, `sousei-kpi COMMAND --help` explains one.
+ *
+ * Start-up is kept short (issue 15): a command's module, and with it whatever the
+ * command needs, is loaded only when that command runs; and for `run` and `check`
+ * (which parse PDFs) the first extraction worker is forked before anything else is
+ * loaded, so its pdf.js load overlaps the CLI's own start. The command stops it
+ * when no pool takes it (usage error, run lock held, everything cached).
  */
-import { publishCommand } from './cmd-publish.js';
-import { ingestCommand } from './cmd-ingest.js';
-import { runCommand } from './cmd-run.js';
-import { scheduleCommand } from './cmd-schedule.js';
+import { nearest } from '../lib/nearest.js';
 
 export interface Command {
-  summary: string;
   usage: string;
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = {
-  run: runCommand,
-  publish: publishCommand,
-  ingest: ingestCommand,
-  schedule: scheduleCommand,
+interface Entry {
+  summary: string;
+  load(): Promise<Command>;
+}
+
+const commands: Record<string, Entry> = {
+  run: {
+    summary: 'process report PDFs into published datasets (default: everything in raw/sources.json)',
+    load: async () => (await import('./cmd-run.js')).runCommand,
+  },
+  check: {
+    summary: 'run every stage without writing anything: what a release would contain and change',
+    load: async () => (await import('./cmd-check.js')).checkCommand,
+  },
+  review: {
+    summary: 'write the review page of the rows held for review, or accept a held row as read',
+    load: async () => (await import('./cmd-review.js')).reviewCommand,
+  },
+  publish: {
+    summary: 'push a release to a CKAN catalog (create or patch the dataset, upload the files)',
+    load: async () => (await import('./cmd-publish.js')).publishCommand,
+  },
+  ingest: {
+    summary: 'download new or changed report PDFs from their URLs into raw/ (no publishing)',
+    load: async () => (await import('./cmd-ingest.js')).ingestCommand,
+  },
+  schedule: {
+    summary: 'run ingest → process → publish unattended on a cron schedule (default yearly, 1 October)',
+    load: async () => (await import('./cmd-schedule.js')).scheduleCommand,
+  },
 };
 
 function help(): string {
@@ -31,7 +58,8 @@ function help(): string {
     ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`),
     '',
     'Run `sousei-kpi <command> --help` for the options of a command.',
-    'Exit status: 0 success, 1 failure (nothing published), 2 usage error, 3 published with some files failed (--keep-going).',
+    'Exit status: 0 success, 1 failure (nothing published), 2 usage error, 3 published with some files failed (--keep-going),',
+    '4 published with doubtful rows held for review (run, check).',
   ];
   return lines.join('\n');
 }
@@ -46,12 +74,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write('sousei-kpi 0.1.0\n');
     return 0;
   }
-  const cmd = commands[name];
-  if (!cmd) {
-    process.stderr.write(`sousei-kpi: unknown command "${name}"\n\n${help()}\n`);
+  const entry = commands[name];
+  if (!entry) {
+    const near = nearest(name, Object.keys(commands));
+    process.stderr.write(`sousei-kpi: unknown command "${name}"${near ? `; did you mean ${near}?` : ''} (sousei-kpi --help lists the commands)\n`);
     return 2;
   }
-  return cmd.run(rest);
+  if (name === 'run' || name === 'check') {
+    // `run --dry-run` is check: the same options, and it parses too.
+    (await import('./prestart.js')).prestart(rest.filter((a) => a !== '--dry-run'));
+  }
+  return (await entry.load()).run(rest);
 }
 
 main(process.argv.slice(2)).then(

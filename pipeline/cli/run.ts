@@ -2,19 +2,25 @@
  * The pipeline end to end: sources → extract → normalize → validate → publish.
  * Used by the CLI, the scheduler and the tests.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import type { ExtractCache } from '../extract/cache.js';
 import { extractReport, PdfInputError, type ExtractedReport } from '../extract/index.js';
+import { tooManyPages } from '../extract/pdf.js';
 import { sha256Hex } from '../lib/hash.js';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../extract/pool.js';
+import { atPath, environmentFault, isSystemError } from '../lib/faults.js';
 import { InputError, loadIndicators, loadSources } from '../lib/registry.js';
 import { Spill } from '../lib/spill.js';
 import type { Finding, SourceReport } from '../lib/records.gen.js';
-import { applyCorrections, loadCorrections, unusedCorrectionFindings, type Correction } from '../normalize/corrections.js';
+import { applyCorrections, CorrectionsError, loadCorrections, unmatchedCorrections, type Correction, type CorrectionIssue } from '../normalize/corrections.js';
 import { normalizeReport, ReportStructureError, type NormalizedReport } from '../normalize/index.js';
 import { publish, type PublishReport, type PublishResult, type SourceInfo } from '../publish/index.js';
+import { loadPublicationConfig } from '../publish/publication.js';
 import { validateReport, type ValidationSummary } from '../validate/index.js';
+import { loadDecisions } from '../review/decisions.js';
+import { holdDoubtful, writeReviewQueue, type HeldTable } from '../review/held.js';
 
 export type Stage = 'sources' | 'extract' | 'normalize' | 'validate' | 'publish';
 
@@ -38,8 +44,12 @@ export interface RunOptions {
   /** Absolute URL the release folder is served from, for the download URLs in dcat.jsonld and ckan-package.json. */
   baseUrl?: string;
   log?: (stage: Stage, message: string) => void;
+  /** Called after each report is processed (or failed): reports done, reports in the run. */
+  progress?: (done: number, total: number, file: string) => void;
   /** Extraction function (a worker pool in production runs; in-process by default). */
   extract?: (data: Uint8Array, file: string) => Promise<ExtractedReport>;
+  /** Extraction cache (extract/cache.ts): extractions of files already read are taken from it, new ones are added. */
+  cache?: ExtractCache;
   /** File size and page limits (checked here and in-process; a pool enforces its own, given when it is created). */
   limits?: Partial<Pick<ExtractLimits, 'maxBytes' | 'maxPages'>>;
   now?: Date;
@@ -67,13 +77,26 @@ export interface ReportOutcome {
   notable: Finding[];
   /** The records, only with RunOptions.keepRecords. */
   report?: NormalizedReport;
+  /** Rows held for review (not published), and rows published because the team accepted them. */
+  held: number;
+  accepted: number;
 }
 
 export interface RunResult {
   published: PublishResult | null;
   reports: ReportOutcome[];
   failures: FileFailure[];
+  /** Tables with rows held for review (written to OUT/review/queue.json when published). */
+  held: HeldTable[];
   timings: { publish: number };
+  /** How the files' extractions were obtained: parsed (the extract function was called), from the cache, or shared with an identical file (same sha256) of this run being parsed at the same time. */
+  extraction: ExtractionCounts;
+}
+
+export interface ExtractionCounts {
+  parsed: number;
+  cached: number;
+  shared: number;
 }
 
 interface Job {
@@ -82,14 +105,101 @@ interface Job {
   registry: SourceReport | null;
 }
 
-/** One line explaining a failure, with the file name and a hint. */
+/**
+ * One line explaining a failure, with the file name and a hint. `file` is the input the
+ * failure belongs to, or "(run)" for the run as a whole.
+ */
 export function describeError(file: string, err: unknown): FileFailure {
   if (err instanceof PdfInputError || err instanceof ReportStructureError) return { file, problem: err.message, hint: err.hint };
   if (err instanceof InputError) return { file: err.file, problem: err.problem, hint: err.hint };
   const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT') return { file, problem: 'file not found', hint: 'check the path (registry files live in raw/)' };
-  if (e?.code === 'EACCES') return { file, problem: 'permission denied', hint: 'check the file permissions' };
-  return { file, problem: `unexpected error: ${(err as Error)?.message ?? String(err)}`, hint: 'this is a bug or a PDF pdf.js cannot read; please report it with the file' };
+  if (e?.code === 'ENOENT') return { file: typeof e.path === 'string' ? e.path : file, problem: 'file not found', hint: 'check the path (registry files live in raw/)' };
+  const fault = environmentFault(err, file);
+  if (fault) return { file: fault.path, problem: fault.problem, hint: fault.hint };
+  if (e?.code === 'ERR_INVALID_ARG_VALUE' && /null bytes/u.test(e.message)) return { file, problem: 'a path contains a NUL character', hint: 'fix the file name (in raw/sources.json or on the command line)' };
+  const hint = file === '(run)' ? 'this is a bug; please report it with the command line and this message' : 'this is a bug or a PDF pdf.js cannot read; please report it with the file';
+  return { file, problem: `unexpected error: ${(err as Error)?.message ?? String(err)}`, hint };
+}
+
+const kindOf = (st: Stats) =>
+  st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe (FIFO)' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
+
+/** Problems opening an input that belong to the input (the rest are faults of the machine). */
+const INPUT_OPEN_ERRORS: Record<string, [string, string]> = {
+  ENOENT: ['file not found', 'check the path (registry files live in raw/)'],
+  EACCES: ['permission denied', 'check the file permissions'],
+  EPERM: ['permission denied', 'check the file permissions'],
+  ELOOP: ['a symbolic link that leads nowhere (or in a loop)', 'point the path at the PDF itself'],
+  ENOTDIR: ['a part of the path is not a folder', 'check the path'],
+  ENAMETOOLONG: ['the path is too long', 'use a shorter path'],
+};
+
+/**
+ * Read an input PDF: a regular file only (a FIFO, device or folder is refused before
+ * anything is read — /dev/zero would never end, a FIFO would wait forever), its size
+ * checked against the limit first, and never more read than that size.
+ */
+export function readInput(path: string, maxBytes: number): Uint8Array {
+  if (path.includes('\0')) throw new InputError(path.replace(/\0/gu, '\\0'), 'the file name contains a NUL character', 'fix the file name (the "file" entry in raw/sources.json, or the command line)');
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); // O_NONBLOCK: opening a FIFO does not wait for a writer
+  } catch (err) {
+    const known = isSystemError(err) ? INPUT_OPEN_ERRORS[err.code] : undefined;
+    if (known) throw new InputError(path, known[0], known[1]);
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new InputError(path, `is ${kindOf(st)}, not a regular file`, 'give the path of a PDF file; devices, pipes and folders are not read');
+    if (st.size > maxBytes) {
+      throw new PdfInputError(`the file is ${(st.size / 2 ** 20).toFixed(1)} MiB, larger than the limit of ${(maxBytes / 2 ** 20).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
+    }
+    const data = new Uint8Array(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, data, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    if (off !== st.size) throw new InputError(path, `changed while it was read (${off} of ${st.size} bytes)`, 'run again once nothing writes to the file');
+    return data;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Extraction by sha256: from the cache when it holds the file, shared with an identical
+ * file of this run that is being parsed, else parsed (and added to the cache). The page
+ * limit is checked again on a cached extraction (it is not part of the cache key).
+ */
+function extractOnce(extract: (data: Uint8Array, file: string) => Promise<ExtractedReport>, cache: ExtractCache | null, maxPages: number, counts: ExtractionCounts) {
+  const parsing = new Map<string, Promise<ExtractedReport>>();
+  return async (digest: string, data: Uint8Array, file: string): Promise<{ ex: ExtractedReport; how: keyof ExtractionCounts }> => {
+    const pending = parsing.get(digest);
+    if (pending) {
+      counts.shared++;
+      // A copy: the later stages must not share objects between two reports.
+      return { ex: { ...structuredClone(await pending), file }, how: 'shared' };
+    }
+    const cached = cache?.get(digest);
+    if (cached) {
+      if (cached.pageCount > maxPages) throw tooManyPages(cached.pageCount, maxPages);
+      counts.cached++;
+      return { ex: { ...cached, file }, how: 'cached' };
+    }
+    counts.parsed++;
+    const p = extract(data, file);
+    parsing.set(digest, p);
+    try {
+      const ex = await p;
+      cache?.put(digest, ex);
+      return { ex, how: 'parsed' };
+    } finally {
+      parsing.delete(digest);
+    }
+  };
 }
 
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
@@ -98,9 +208,15 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const maxPages = opts.limits?.maxPages ?? DEFAULT_LIMITS.maxPages;
   const extract = opts.extract ?? ((data: Uint8Array, file: string) => extractReport(data, file, { maxBytes, maxPages }));
   const indicators = loadIndicators(opts.rawDir);
+  const publication = loadPublicationConfig(opts.rawDir);
   const correctionsFile = join(opts.rawDir, 'corrections.csv');
   const corrections = loadCorrections(correctionsFile);
   const usedCorrections = new Set<Correction>();
+  const correctionIssues: CorrectionIssue[] = [];
+  /** Record keys of each report of the run (municipality/year), for unmatched corrections. */
+  const keysByReport = new Map<string, string[]>();
+  const decisions = loadDecisions(opts.rawDir);
+  const held: HeldTable[] = [];
   let registry: SourceReport[] = [];
   const jobs: Job[] = [];
   // The CLI passes its (possibly empty) list of positional files: empty means "the registry".
@@ -126,6 +242,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   /** What publish gets: each report's source, and its records (read back from the spill). */
   const toPublish: PublishReport[] = [];
   const spill = opts.keepRecords ? null : new Spill<NormalizedReport>();
+  const extraction: ExtractionCounts = { parsed: 0, cached: 0, shared: 0 };
+  const obtain = extractOnce(extract, opts.cache ?? null, maxPages, extraction);
   try {
     // Extractions run ahead of the results in a sliding window (a pool runs them in
     // parallel), so files are read and parsed while earlier results are normalized, and
@@ -133,25 +251,21 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     // order, so records, logs and failures do not depend on which file finishes first.
     const ahead = Math.max(4, opts.inFlight ?? 2 * availableParallelism());
     // Pending extractions by job index; a result is dropped from the map once it is taken.
-    const extractions = new Map<number, Promise<{ ok: true; value: { digest: string; ex: ExtractedReport; tExtract: number } } | { ok: false; error: unknown }>>();
+    const extractions = new Map<number, Promise<{ ok: true; value: { digest: string; ex: ExtractedReport; how: keyof ExtractionCounts; tExtract: number } } | { ok: false; error: unknown }>>();
     let started = 0;
     const start = (i: number) => {
       const job = jobs[i];
       if (!job || i < started) return;
       started = i + 1;
       extractions.set(i, (async () => {
-        const size = statSync(job.path).size;
-        if (size > maxBytes) {
-          throw new PdfInputError(`the file is ${(size / 2 ** 20).toFixed(1)} MiB, larger than the limit of ${(maxBytes / 2 ** 20).toFixed(1)} MiB`, 'a progress report is a few MiB; check the file, or raise the limit with --max-bytes');
-        }
-        const data = new Uint8Array(readFileSync(job.path));
+        const data = readInput(job.path, maxBytes);
         const digest = sha256Hex(data);
         if (!explicit && job.registry && digest !== job.registry.sha256) {
           throw new InputError(job.path, `sha256 ${digest} does not match the registry (${job.registry.sha256})`, 'the file changed since it was registered: check it and update raw/sources.json, or restore the original');
         }
         const t = performance.now();
-        const ex = await extract(data, job.file);
-        return { digest, ex, tExtract: performance.now() - t };
+        const { ex, how } = await obtain(digest, data, job.file);
+        return { digest, ex, how, tExtract: performance.now() - t };
       })().then(
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({ ok: false as const, error }),
@@ -165,10 +279,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
         extractions.delete(i);
         start(i + ahead);
         if (!done.ok) throw done.error;
-        const { digest, ex, tExtract } = done.value;
+        const { digest, ex, how, tExtract } = done.value;
         const reg = job.registry && (explicit ? digest === job.registry.sha256 : true) ? job.registry : null;
         let t = performance.now();
-        log('extract', `${job.file}: ${ex.pageCount} pages, ${ex.numericTables.reduce((n, tb) => n + tb.rows.length, 0)} numeric-target rows, ${ex.kpiTables.reduce((n, tb) => n + tb.rows.length, 0)} KPI rows (${tExtract.toFixed(0)} ms)`);
+        log('extract', `${job.file}: ${ex.pageCount} pages, ${ex.numericTables.reduce((n, tb) => n + tb.rows.length, 0)} numeric-target rows, ${ex.kpiTables.reduce((n, tb) => n + tb.rows.length, 0)} KPI rows (${how === 'parsed' ? `${tExtract.toFixed(0)} ms` : how === 'cached' ? 'from the cache' : 'same file as another of this run'})`);
         const code = reg?.municipality_code ?? opts.municipalityCode ?? registry.find((r) => ex.municipalityName && r.municipality_name.endsWith(ex.municipalityName))?.municipality_code;
         const name = reg?.municipality_name ?? opts.municipalityName ?? registry.find((r) => r.municipality_code === code)?.municipality_name ?? ex.municipalityName;
         if (!code || !name) {
@@ -184,7 +298,16 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
         t = performance.now();
         const corrected = applyCorrections(normalized, corrections, 'corrections.csv');
         for (const c of corrected.used) usedCorrections.add(c);
-        const { report, summary } = validateReport(corrected.report);
+        correctionIssues.push(...corrected.issues);
+        const reportId = `${normalized.meta.municipality_code}/${normalized.meta.report_fiscal_year}`;
+        keysByReport.set(reportId, [...(keysByReport.get(reportId) ?? []), ...normalized.datasets.numeric_targets.map((r) => r.record_key), ...normalized.datasets.kpi_summary.map((r) => r.record_key)]);
+        const validated = validateReport(corrected.report);
+        const kept = holdDoubtful(validated.report, ex, { path: job.path, sha256: digest }, decisions);
+        held.push(...kept.tables);
+        const { report } = kept;
+        const { summary } = validated;
+        const heldRows = kept.tables.reduce((n, tb) => n + tb.rows.length, 0);
+        if (heldRows) log('validate', `${job.file}: ${heldRows} doubtful row(s) held for review`);
         const tValidate = performance.now() - t;
         const warn = report.findings.filter((f) => f.severity !== 'info').length;
         log('validate', `${job.file}: progress method ${summary.method}, ${report.findings.length} findings (${warn} warnings or errors)`);
@@ -199,6 +322,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           notableCount: notable.length,
           notable: notable.slice(0, NOTABLE_KEPT),
           ...(spill ? {} : { report }),
+          held: heldRows,
+          accepted: kept.accepted,
         });
         const source: SourceInfo = {
           file: job.file,
@@ -209,19 +334,34 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
           municipality_name: name,
           report_fiscal_year: report.meta.report_fiscal_year,
           ...(reg?.synthetic ? { synthetic: true } : {}),
+          pdf_path: job.path,
         };
-        toPublish.push({ source, report: spill ? spill.put(report) : report });
+        let stored: PublishReport['report'] = report;
+        try {
+          if (spill) stored = spill.put(report);
+        } catch (err) {
+          atPath(err, spill!.dir);
+        }
+        toPublish.push({ source, report: stored });
       } catch (err) {
+        // A fault of the machine (disk full, read-only, permissions) is the run's failure, never this file's.
+        const fault = environmentFault(err, job.path);
+        if (fault) throw fault;
         const f = describeError(job.path, err);
         failures.push(f);
         log('extract', `FAILED ${f.file}: ${f.problem} (${f.hint})`);
       }
+      opts.progress?.(i + 1, jobs.length, job.file);
     }
+    const first0 = outcomes[0]?.meta ?? { municipality_code: '', report_fiscal_year: 0 };
+    const unmatched = unmatchedCorrections(corrections, usedCorrections, correctionsFile, new Set(keysByReport.keys()), first0, (c) => keysByReport.get(c.record_key.split('/').slice(0, 2).join('/')) ?? []);
+    correctionIssues.push(...unmatched.issues);
+    if (correctionIssues.length) throw new CorrectionsError(correctionsFile, correctionIssues.sort((a, b) => a.line - b.line || a.column - b.column));
     if (outcomes.length === 0 || (failures.length > 0 && !opts.keepGoing)) {
-      return { published: null, reports: outcomes, failures, timings: { publish: 0 } };
+      return { published: null, reports: outcomes, failures, held, timings: { publish: 0 }, extraction };
     }
     const first = outcomes[0]!.meta;
-    const extraFindings: Finding[] = unusedCorrectionFindings(corrections, usedCorrections, 'corrections.csv', first);
+    const extraFindings: Finding[] = unmatched.findings;
     // A duplicate report (same municipality and year twice) would make rows ambiguous.
     const seenReports = new Map<string, string>();
     for (const o of outcomes) {
@@ -244,10 +384,11 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       source_page: null,
     })));
     const t = performance.now();
-    const published = publish(opts.outDir, { reports: toPublish, extraFindings, sjis: opts.sjis, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
+    const published = publish(opts.outDir, { reports: toPublish, extraFindings, sjis: opts.sjis, publication, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) }, opts.now);
     const tPublish = performance.now() - t;
     log('publish', `${published.created ? 'new release' : 'unchanged, release'} ${published.releaseId} in ${opts.outDir} (${Object.entries(published.rowCounts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
-    return { published, reports: outcomes, failures, timings: { publish: tPublish } };
+    writeReviewQueue(opts.outDir, held, published.releaseId);
+    return { published, reports: outcomes, failures, held, timings: { publish: tPublish }, extraction };
   } finally {
     spill?.close();
   }

@@ -53,6 +53,22 @@ export interface RawDocument {
   info: { title: string | null; producer: string | null; creator: string | null };
 }
 
+/**
+ * Where reading time goes, summed over the documents read since the last reset (ms):
+ * pdf.js's text pass (getTextContent), its operator-list pass (getOperatorList), and the
+ * whole of readDocument (opening, pages, metadata, and our conversion of text and rules).
+ * The extraction worker resets it per document and reports it with the result.
+ */
+export interface ReadProfile {
+  text: number;
+  operators: number;
+  read: number;
+}
+export const readProfile: ReadProfile = { text: 0, operators: 0, read: 0 };
+export function resetReadProfile(): void {
+  readProfile.text = readProfile.operators = readProfile.read = 0;
+}
+
 export class PdfInputError extends Error {
   constructor(
     message: string,
@@ -61,6 +77,25 @@ export class PdfInputError extends Error {
     super(message);
     this.name = 'PdfInputError';
   }
+}
+
+/**
+ * Messages of JavaScript's own errors (TypeError, RangeError…) that pdf.js passes on when
+ * its parser meets input it does not expect — a stream compressed twice over, say — rather
+ * than one of its exception types: not something a reader of our messages can act on.
+ */
+const ENGINE_ERROR = /^(Cannot (read|set) properties of|.+ is not (a function|iterable|an object|defined)|Invalid (array|typed array) length|Array buffer allocation failed|Maximum call stack size exceeded|Out of memory|.+ out of range)/iu;
+
+/** What to say about a pdf.js failure: its own message when it is one of pdf.js's, a plain description otherwise. */
+export function pdfFailure(what: string, err: unknown, fallbackHint: string): PdfInputError {
+  const msg = (err as Error | null)?.message ?? String(err);
+  if (ENGINE_ERROR.test(msg)) {
+    return new PdfInputError(
+      `${what}: its content could not be decoded (malformed or hostile structure, e.g. a stream compressed twice or more)`,
+      `the file may be damaged or crafted (a decompression bomb); check it, or download it again; if a good copy fails too, report it with the file (pdf.js said: ${msg.slice(0, 120)})`,
+    );
+  }
+  return new PdfInputError(`${what} (${msg})`, fallbackHint);
 }
 
 const require = createRequire(import.meta.url);
@@ -212,7 +247,7 @@ export async function openPdf(data: Uint8Array): Promise<OpenedPdf> {
     const msg = (err as Error).message ?? String(err);
     if (name === 'PasswordException') throw new PdfInputError('the PDF is encrypted with a password', 'ask the publisher for an unprotected copy');
     if (name === 'InvalidPDFException') throw new PdfInputError(`not a valid PDF (${msg})`, 'check that the download is complete and really a PDF');
-    throw new PdfInputError(`the PDF cannot be opened (${msg})`, 'the file may be truncated or damaged; download it again');
+    throw pdfFailure('the PDF cannot be opened', err, 'the file may be truncated or damaged; download it again');
   }
 }
 
@@ -283,7 +318,9 @@ async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<{ rules:
   const PAINT_STROKE = new Set<number>([OPS.stroke, OPS.closeStroke]);
   const PAINT_FILL = new Set<number>([OPS.fill, OPS.eoFill]);
   const PAINT_BOTH = new Set<number>([OPS.fillStroke, OPS.eoFillStroke, OPS.closeFillStroke, OPS.closeEOFillStroke]);
+  const t = performance.now();
   const ops = await page.getOperatorList({ intent: 'display', annotationMode: 0 });
+  readProfile.operators += performance.now() - t;
   const rules: Rule[] = [];
   const fills: Fill[] = [];
   let ctm: Matrix = IDENTITY;
@@ -405,7 +442,9 @@ async function readRules(page: PDFPageProxy, viewport: Matrix): Promise<{ rules:
 /** Read one page: text runs (normalised) and ruling lines. */
 export async function readPage(doc: PDFDocumentProxy, pageNo: number, withRules = true): Promise<RawPage> {
   const page = await doc.getPage(pageNo);
+  const t = performance.now();
   const content = await page.getTextContent({ includeMarkedContent: false, disableNormalization: true });
+  readProfile.text += performance.now() - t;
   // Read the page the way its text runs: the rotation (page /Rotate plus 0, 90, 180
   // or 270°) under which most text is horizontal, left to right. A page turned
   // sideways (a landscape table on a portrait page) reads like any other.
@@ -455,7 +494,13 @@ export async function readPage(doc: PDFDocumentProxy, pageNo: number, withRules 
 /** Exception types in which pdf.js reports a document it cannot parse (errors of its worker side arrive wrapped in these). */
 const PDFJS_ERRORS = new Set(['UnknownErrorException', 'InvalidPDFException', 'FormatError', 'ResponseException', 'PasswordException', 'AbortException']);
 
+/** The error for a document with more pages than the limit (also used when a cached extraction is checked again). */
+export function tooManyPages(count: number, maxPages: number): PdfInputError {
+  return new PdfInputError(`the PDF has ${count} pages, more than the limit of ${maxPages}`, 'a progress report has a few dozen pages; check the file, or raise the limit with --max-pages');
+}
+
 export async function readDocument(data: Uint8Array, opts: { maxPages?: number } = {}): Promise<RawDocument> {
+  const started = performance.now();
   const { doc, close } = await openPdf(data);
   try {
     const meta = await doc.getMetadata().catch(() => null);
@@ -463,7 +508,7 @@ export async function readDocument(data: Uint8Array, opts: { maxPages?: number }
     const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
     const count = doc.numPages;
     if (opts.maxPages !== undefined && count > opts.maxPages) {
-      throw new PdfInputError(`the PDF has ${count} pages, more than the limit of ${opts.maxPages}`, 'a progress report has a few dozen pages; check the file, or raise the limit with --max-pages');
+      throw tooManyPages(count, opts.maxPages);
     }
     const pages: RawPage[] = [];
     for (let p = 1; p <= count; p++) {
@@ -472,11 +517,12 @@ export async function readDocument(data: Uint8Array, opts: { maxPages?: number }
       } catch (err) {
         // pdf.js reports damaged content as one of its exception types; anything else is our own bug.
         if (!PDFJS_ERRORS.has((err as Error | null)?.name ?? '')) throw err;
-        throw new PdfInputError(`page ${p} of the PDF cannot be read (${(err as Error).message})`, 'the file is damaged; download it again, and report it with the file if a fresh copy fails too');
+        throw pdfFailure(`page ${p} of the PDF cannot be read`, err, 'the file is damaged; download it again, and report it with the file if a fresh copy fails too');
       }
     }
     return { pageCount: count, pages, info: { title: str(infoRec.Title), producer: str(infoRec.Producer), creator: str(infoRec.Creator) } };
   } finally {
     await close();
+    readProfile.read += performance.now() - started;
   }
 }

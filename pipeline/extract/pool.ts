@@ -15,15 +15,12 @@
  * Workers start on demand, up to `size` (default: the number of CPUs), so a run
  * with fewer files starts fewer workers; each loads pdf.js once and reads many files.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { numberOption } from '../lib/options.js';
-import { ROOT } from '../lib/paths.js';
 import { PdfInputError, type ExtractedReport } from './index.js';
-import type { WorkerReply, WorkerRequest } from './worker.js';
+import { DEFAULT_WORKER_MEMORY_MB, forkWorker, takePrestarted, workerScript } from './spawn.js';
+import type { ExtractProfile, WorkerReply, WorkerRequest } from './worker.js';
 
 export interface ExtractLimits {
   /** Wall-clock time one document may take in a worker, in ms. */
@@ -38,7 +35,7 @@ export interface ExtractLimits {
 
 export const DEFAULT_LIMITS: Readonly<ExtractLimits> = Object.freeze({
   timeoutMs: 120_000,
-  maxMemoryMb: 1024,
+  maxMemoryMb: DEFAULT_WORKER_MEMORY_MB,
   maxPages: 500,
   maxBytes: 100 * 1024 * 1024,
 });
@@ -58,8 +55,11 @@ export interface ExtractPool {
   readonly limits: Readonly<ExtractLimits>;
   /** Process ids of the running workers (diagnostics and tests). */
   pids(): number[];
-  /** Documents read so far, and the time workers spent on them (from sending a document to its answer), in ms. */
-  stats(): { documents: number; busyMs: number };
+  /**
+   * Documents read so far, the time workers spent on them (from sending a document to its
+   * answer), in ms, and where the workers' time went (summed over the documents read).
+   */
+  stats(): { documents: number; busyMs: number; profile: ExtractProfile };
 }
 
 interface Task {
@@ -86,15 +86,6 @@ interface Worker {
 const RSS_POLL_MS = 100;
 /** Longest a worker may take to start and load pdf.js (at least; the document timeout if longer). */
 const STARTUP_MS = 60_000;
-
-/** The compiled worker script (the pool may itself run from the TypeScript sources under vitest). */
-function workerScript(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(dirname(here), 'worker.js');
-  const built = join(ROOT, 'dist', 'pipeline', 'extract', 'worker.js');
-  if (!existsSync(built)) throw new Error(`the extraction worker ${built} is missing: run \`npm run build\` first`);
-  return built;
-}
 
 /** Resident set of a process in MiB, or null where /proc is not available. */
 function residentMb(pid: number): number | null {
@@ -124,7 +115,7 @@ function limitErrors(limits: ExtractLimits) {
 export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
   const limits: ExtractLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const size = Math.max(1, Math.floor(opts.size ?? availableParallelism()));
-  const script = workerScript();
+  workerScript(); // fails now, not at the first document, when the worker is not built
   const errors = limitErrors(limits);
   const workers: Worker[] = [];
   const queue: Task[] = [];
@@ -132,6 +123,7 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
   let closed = false;
   let documents = 0;
   let busyMs = 0;
+  const profile: ExtractProfile = { total: 0, text: 0, operators: 0, otherRead: 0, analysis: 0 };
 
   const stopTimers = (w: Worker) => {
     if (w.timer) clearTimeout(w.timer);
@@ -165,14 +157,10 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
   };
 
   const spawn = (): Worker => {
-    const child = fork(script, [], {
-      // Single-threaded GC: V8's parallel GC helpers in every worker compete with the other
-      // workers for the same cores; on 2 cores a batch runs about 20% faster without them.
-      execArgv: [`--max-old-space-size=${limits.maxMemoryMb}`, '--single-threaded-gc'],
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
-    const w: Worker = { child, ready: false, task: null, stderr: '', timer: null, watch: null };
+    // The worker the CLI started before loading its modules (spawn.ts), when there is one.
+    const early = takePrestarted(limits.maxMemoryMb);
+    const child = early?.child ?? forkWorker(limits.maxMemoryMb);
+    const w: Worker = { child, ready: false, task: null, stderr: early?.stderr ?? '', timer: null, watch: null };
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (s: string) => {
       w.stderr = (w.stderr + s).slice(-4000);
@@ -191,7 +179,10 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
       idle(w);
       documents++;
       busyMs += performance.now() - (task.sentAt ?? performance.now());
-      if (msg.ok) task.resolve(msg.report);
+      if (msg.ok) {
+        for (const k of Object.keys(profile) as Array<keyof ExtractProfile>) profile[k] += msg.profile[k];
+        task.resolve(msg.report);
+      }
       else {
         const { name, message, hint } = msg.error;
         const err = name === 'PdfInputError' && hint !== null ? new PdfInputError(message, hint) : Object.assign(new Error(message), { name });
@@ -209,12 +200,22 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
       // Failed to start, or could not be signalled or sent to: this worker is of no further use.
       if (workers.includes(w)) discard(w, new Error(`extraction worker: ${err.message}`));
     });
+    workers.push(w);
+    if (early?.ready) {
+      w.ready = true;
+      idle(w);
+      return w;
+    }
+    if (early) {
+      // It was started unreferenced; until it is ready, a file waits for it.
+      child.ref();
+      child.channel?.ref();
+    }
     // A worker that never gets ready (pdf.js stuck loading) must not hold the queue forever.
     const startLimit = Math.max(limits.timeoutMs, STARTUP_MS);
     w.timer = setTimeout(() => {
       if (!w.ready && workers.includes(w)) discard(w, new Error(`the extraction worker did not start within ${startLimit / 1000} s`));
     }, startLimit);
-    workers.push(w);
     return w;
   };
 
@@ -275,34 +276,8 @@ export function createExtractPool(opts: PoolOptions = {}): ExtractPool {
       await Promise.all(exits);
     },
     pids: () => workers.map((w) => w.child.pid).filter((p): p is number => p !== undefined),
-    stats: () => ({ documents, busyMs }),
+    stats: () => ({ documents, busyMs, profile: { ...profile } }),
   };
 }
 
-/** The run command's limit options, as typed. */
-export interface LimitArgs {
-  workers?: string | undefined;
-  timeout?: string | undefined;
-  'max-memory'?: string | undefined;
-  'max-pages'?: string | undefined;
-  'max-bytes'?: string | undefined;
-}
-
-/** Pool size and limits from command-line values; throws an Error whose message is the usage problem. */
-export function poolOptionsFromArgs(a: LimitArgs): PoolOptions & { limits: Partial<ExtractLimits> } {
-  const num = (flag: string, raw: string, min: number, integer: boolean) => numberOption(flag, raw, { min, integer });
-  const limits: Partial<ExtractLimits> = {};
-  const out: PoolOptions & { limits: Partial<ExtractLimits> } = { limits };
-  if (a.workers !== undefined) out.size = num('workers', a.workers, 1, true);
-  if (a.timeout !== undefined) limits.timeoutMs = Math.round(num('timeout', a.timeout, 0.01, false) * 1000);
-  if (a['max-memory'] !== undefined) limits.maxMemoryMb = num('max-memory', a['max-memory'], 64, true);
-  if (a['max-pages'] !== undefined) limits.maxPages = num('max-pages', a['max-pages'], 1, true);
-  if (a['max-bytes'] !== undefined) {
-    const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?$/iu.exec(a['max-bytes'].trim());
-    if (!m) throw new Error(`--max-bytes must be a size such as 100M or 5000000, not "${a['max-bytes']}"`);
-    const scale = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
-    limits.maxBytes = Math.floor(Number(m[1]) * scale);
-    if (limits.maxBytes < 1) throw new Error(`--max-bytes must be at least 1 byte, not "${a['max-bytes']}"`);
-  }
-  return out;
-}
+export { poolOptionsFromArgs, type LimitArgs } from './pool-options.js';

@@ -5,7 +5,7 @@
  * whatever a hostile PDF does to it — hang, exhaust memory, crash — ends here.
  */
 import { extractReport, PdfInputError, type ExtractedReport } from './index.js';
-import { pdfjs } from './pdf.js';
+import { pdfjs, readProfile, resetReadProfile } from './pdf.js';
 
 export interface WorkerRequest {
   id: number;
@@ -15,9 +15,22 @@ export interface WorkerRequest {
   maxBytes: number;
 }
 
+/**
+ * Where one document's time went in the worker (ms): pdf.js's text pass, its operator-list
+ * pass, the rest of reading the PDF (opening, pages, our conversion of text and ruling
+ * lines), and our analysis of the pages (layout, tables, sections).
+ */
+export interface ExtractProfile {
+  total: number;
+  text: number;
+  operators: number;
+  otherRead: number;
+  analysis: number;
+}
+
 export type WorkerReply =
   | { ready: true }
-  | { id: number; ok: true; report: ExtractedReport }
+  | { id: number; ok: true; report: ExtractedReport; profile: ExtractProfile }
   | { id: number; ok: false; error: { name: string; message: string; hint: string | null } };
 
 function reply(msg: WorkerReply): void {
@@ -26,8 +39,14 @@ function reply(msg: WorkerReply): void {
 }
 
 process.on('message', (msg: WorkerRequest) => {
+  resetReadProfile();
+  const started = performance.now();
   extractReport(msg.data, msg.file, { maxPages: msg.maxPages, maxBytes: msg.maxBytes }).then(
-    (report) => reply({ id: msg.id, ok: true, report }),
+    (report) => {
+      const total = performance.now() - started;
+      const { text, operators, read } = readProfile;
+      reply({ id: msg.id, ok: true, report, profile: { total, text, operators, otherRead: read - text - operators, analysis: total - read } });
+    },
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       reply({ id: msg.id, ok: false, error: { name: e.name, message: e.message, hint: err instanceof PdfInputError ? err.hint : null } });

@@ -12,7 +12,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { isIP, type BlockList } from 'node:net';
 import { join } from 'node:path';
+import { atPath, environmentFault } from '../lib/faults.js';
+import { AddressPolicyError, allowedRanges, checkAddress, guardedLookup } from './address.js';
 
 export interface FetchLimits {
   /** Largest body accepted, in bytes. */
@@ -28,6 +31,11 @@ export interface FetchLimits {
   /** Delay before the first retry; doubles on each further one. */
   backoffMs: number;
   maxRedirects: number;
+  /**
+   * Non-public address ranges (CIDR) ingest may contact; null: those in the environment
+   * variable SOUSEI_KPI_ALLOW_ADDRESSES, if any (see address.ts). Public addresses are always allowed.
+   */
+  allowAddresses: string[] | null;
 }
 
 export const DEFAULT_LIMITS: FetchLimits = {
@@ -38,6 +46,7 @@ export const DEFAULT_LIMITS: FetchLimits = {
   retries: 3,
   backoffMs: 5_000,
   maxRedirects: 5,
+  allowAddresses: null,
 };
 
 /** HTML pages watched for new report links are small; a larger body is refused. */
@@ -108,12 +117,14 @@ const header = (h: http.IncomingHttpHeaders, name: string): string | null => {
 
 function asFetchError(err: unknown): FetchError {
   if (err instanceof FetchError) return err;
+  const fault = environmentFault(err, '(raw/)');
+  if (fault) return new FetchError(`${fault.path}: ${fault.problem} — ${fault.hint}`, 'local', false);
   const e = err as NodeJS.ErrnoException;
   return new FetchError(`${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(err)}`, 'local', false);
 }
 
 /** One request (no redirect following): resolves with its outcome or rejects with a FetchError. */
-function request<T>(url: URL, headers: Record<string, string>, opts: FetchOptions, deadline: number, open: (h: http.IncomingHttpHeaders) => Sink<T>): Promise<Hop<T>> {
+function request<T>(url: URL, headers: Record<string, string>, opts: FetchOptions, deadline: number, allowed: BlockList, open: (h: http.IncomingHttpHeaders) => Sink<T>): Promise<Hop<T>> {
   const { limits, signal } = opts;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -126,7 +137,7 @@ function request<T>(url: URL, headers: Record<string, string>, opts: FetchOption
     let total: NodeJS.Timeout | undefined;
     let connect: NodeJS.Timeout | undefined;
     const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.request(url, { method: 'GET', agent: false, headers: { 'user-agent': USER_AGENT, accept: 'application/pdf, text/html;q=0.5, */*;q=0.1', ...headers } });
+    const req = mod.request(url, { method: 'GET', agent: false, lookup: guardedLookup(allowed), headers: { 'user-agent': USER_AGENT, accept: 'application/pdf, text/html;q=0.5, */*;q=0.1', ...headers } });
     const done = (err: FetchError | null, value?: Hop<T>) => {
       if (settled) return;
       settled = true;
@@ -156,7 +167,7 @@ function request<T>(url: URL, headers: Record<string, string>, opts: FetchOption
       if (s.connecting) s.once('connect', connected);
       else connected();
     });
-    req.on('error', (e: NodeJS.ErrnoException) => done(new FetchError(`${e.code ? `${e.code}: ` : ''}${e.message}`, 'network', true)));
+    req.on('error', (e: NodeJS.ErrnoException) => done(e instanceof AddressPolicyError ? new FetchError(e.message, 'refused', false) : new FetchError(`${e.code ? `${e.code}: ` : ''}${e.message}`, 'network', true)));
     req.on('response', (res) => {
       armStall();
       const status = res.statusCode ?? 0;
@@ -221,13 +232,32 @@ function request<T>(url: URL, headers: Record<string, string>, opts: FetchOption
   });
 }
 
+function policyCheck(fn: () => void, redirectedTo: string | null): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof AddressPolicyError)) throw err;
+    throw new FetchError(redirectedTo ? `${err.message} (redirected to ${redirectedTo})` : err.message, 'refused', false);
+  }
+}
+
+/** The non-public ranges this fetch may contact (a bad range is a refusal, not a network error). */
+function addressPolicy(limits: FetchLimits): BlockList {
+  let list: BlockList | null = null;
+  policyCheck(() => void (list = allowedRanges(limits.allowAddresses).list), null);
+  return list!;
+}
+
 /** One attempt: the request and its redirects, all within the total timeout. */
 async function attempt<T>(start: string, headers: Record<string, string>, opts: FetchOptions, open: (h: http.IncomingHttpHeaders) => Sink<T>) {
   const deadline = Date.now() + opts.limits.totalTimeoutMs;
+  const allowed = addressPolicy(opts.limits);
   let url = new URL(start);
   for (let hop = 0; ; hop++) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchError(`refused: ${url.protocol} URLs are not fetched`, 'refused', false);
-    const r = await request(url, headers, opts, deadline, open);
+    const literal = url.hostname.replace(/^\[|\]$/gu, '');
+    if (isIP(literal)) policyCheck(() => checkAddress(literal, literal, allowed), hop > 0 ? url.href : null);
+    const r = await request(url, headers, opts, deadline, allowed, open);
     if (r.kind !== 'redirect') return { ...r, url: url.href };
     if (hop >= opts.limits.maxRedirects) throw new FetchError(`more than ${opts.limits.maxRedirects} redirects`, 'http', false);
     const next = new URL(r.location, url);
@@ -302,7 +332,11 @@ function pdfSink(dir: string, headers: http.IncomingHttpHeaders): Sink<{ tmpPath
       }
       hash.update(b);
       let off = 0;
-      while (off < b.byteLength) off += writeSync(fd, b, off);
+      try {
+        while (off < b.byteLength) off += writeSync(fd, b, off);
+      } catch (err) {
+        atPath(err, tmpPath); // a failed write names no path
+      }
       bytes += b.byteLength;
     },
     end() {

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import type { SourceReport, SourceVersion } from '../lib/records.gen.js';
 import { InputError, loadSources, saveSources } from '../lib/registry.js';
 import { abortedError, DEFAULT_LIMITS, downloadPdf, fetchHtml, FetchError, type FetchLimits, type FetchOptions } from './http.js';
-import { canonicalUrl, extractLinks } from './links.js';
+import { canonicalUrl, extractLinksAsync } from './links.js';
 
 export { DEFAULT_LIMITS, FetchError, type FetchLimits } from './http.js';
 
@@ -255,8 +255,13 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   for (const [page, patterns] of pages) {
     if (signal?.aborted) throw abortedError();
     try {
+      const deadline = Date.now() + limits.totalTimeoutMs;
       const { html, url } = await fetchHtml(page, fo);
-      const links = extractLinks(html, url).filter((l) => patterns.some((p) => p.test(l.url)));
+      // Parsed in slices between turns of the event loop: a cancel or the --timeout stops it.
+      const links = (await extractLinksAsync(html, url, () => {
+        if (signal?.aborted) throw abortedError();
+        if (Date.now() > deadline) throw new FetchError(`not read within ${limits.totalTimeoutMs} ms (the page is too large to scan)`, 'timeout', false);
+      })).filter((l) => patterns.some((p) => p.test(l.url)));
       const fresh = links.filter((l) => !known.has(l.url));
       for (const l of fresh) result.discovered.push({ page_url: page, url: l.url, text: l.text });
       log('info', 'page-checked', { page_url: page, pdf_links: links.length, unregistered: fresh.map((l) => l.url) });

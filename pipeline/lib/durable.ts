@@ -4,8 +4,9 @@
  * either the old file or the new one, never a half-written one.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { atPath } from './faults.js';
 
 /** Create `path` (it must not exist), write `data` and flush it. */
 export function writeFileDurable(path: string, data: Buffer | string): void {
@@ -41,6 +42,23 @@ export function writeFileAtomic(path: string, data: Buffer | string): void {
     writeFileDurable(tmp, data);
     renameSync(tmp, path);
     fsyncDir(dirname(path));
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    atPath(err, path); // a failed write names no path
+  }
+}
+
+/**
+ * Replace `path` atomically but without flushing: readers see the old file or the whole
+ * new one, never a part. For data that can be rebuilt (the extraction cache), where an
+ * fsync per file would cost more than it protects; a crash may lose the file, not corrupt it
+ * as far as any reader can tell, and readers verify a checksum anyway.
+ */
+export function writeFileReplace(path: string, data: Buffer): void {
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
+    renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;

@@ -107,8 +107,8 @@ export interface KPISummary {
   outlook_c: number;
   /** true when both the progress counts and the outlook counts sum to kpi_count. */
   counts_consistent: boolean;
-  /** ok; uncertain when the extractor had to guess; corrected when changed by raw/corrections.csv. */
-  extraction_status: "ok" | "uncertain" | "corrected";
+  /** ok when read without doubt; corrected when a value was corrected by raw/corrections.csv; accepted when the team checked a doubtful row against the PDF and accepted it as read (raw/review-decisions.csv). Rows the extractor doubts (uncertain) are held for review and not published until corrected or accepted. */
+  extraction_status: "ok" | "uncertain" | "corrected" | "accepted";
   /** Why the row is uncertain or corrected; empty otherwise. */
   extraction_note: string | null;
   /** File name of the report PDF the value was extracted from (as listed in raw/sources.json). */
@@ -173,8 +173,8 @@ export interface NumericTarget {
   progress_recomputed: "○" | "△" | "×" | "-" | null;
   /** true when the reported and recomputed symbols agree; empty when either is missing. */
   progress_consistent: boolean | null;
-  /** ok; uncertain when the extractor had to guess (see extraction_note); corrected when a value was corrected by raw/corrections.csv. */
-  extraction_status: "ok" | "uncertain" | "corrected";
+  /** ok when read without doubt; corrected when a value was corrected by raw/corrections.csv; accepted when the team checked a doubtful row against the PDF and accepted it as read (raw/review-decisions.csv). Rows the extractor doubts (uncertain) are held for review and not published until corrected or accepted. */
+  extraction_status: "ok" | "uncertain" | "corrected" | "accepted";
   /** Why a row is uncertain or corrected; empty otherwise. */
   extraction_note: string | null;
   /** File name of the report PDF the value was extracted from (as listed in raw/sources.json). */
@@ -241,8 +241,8 @@ export interface NumericTargetCurrent {
   reports_count: number;
   /** true when an earlier report printed a different target, actual, status or symbol for this row (see the revisions dataset). */
   revised: boolean;
-  /** ok; uncertain when the extractor had to guess (see extraction_note); corrected when a value was corrected by raw/corrections.csv. */
-  extraction_status: "ok" | "uncertain" | "corrected";
+  /** ok when read without doubt; corrected when a value was corrected by raw/corrections.csv; accepted when the team checked a doubtful row against the PDF and accepted it as read (raw/review-decisions.csv). Rows the extractor doubts (uncertain) are held for review and not published until corrected or accepted. */
+  extraction_status: "ok" | "uncertain" | "corrected" | "accepted";
   /** Why a row is uncertain or corrected; empty otherwise. */
   extraction_note: string | null;
   /** File name of the report PDF the value was extracted from (as listed in raw/sources.json). */
@@ -267,6 +267,53 @@ export interface PolicyDirection {
   source_file: string;
   /** 1-based page number in the source PDF where the value is printed. */
   source_page: number;
+}
+
+/** raw/publication.json: who publishes the datasets, whom to contact, the licence, the themes and where each source report is published. The single source of these facts for datapackage.json, dcat.jsonld, ckan-package.json and index.html. */
+export interface PublicationConfig {
+  "$schema"?: string;
+  publisher: PublicationAgent;
+  /** ADMS publisher type (http://purl.org/adms/publishertype/…); a municipality is LocalAuthority. */
+  publisher_type: "LocalAuthority" | "NationalAuthority" | "RegionalAuthority" | "PublicBody" | "Company" | "NonGovernmentalOrganisation" | "Academia/ScientificOrganisation" | "PrivateIndividual(s)";
+  contact_point: PublicationAgent;
+  maintainer: PublicationAgent;
+  /** Licence of the datasets (SPDX id). CC BY 4.0 is the licence the Japanese government's 政府標準利用規約 (第2.0版) is compatible with. */
+  licence: "CC-BY-4.0" | "CC0-1.0";
+  /** Subject themes from the EU data-theme authority table (dcat:theme), with Japanese labels. */
+  themes: Array<PublicationTheme>;
+  /** CKAN organization (name or id) the package belongs to (owner_org); null leaves it to `sousei-kpi publish --ckan --owner-org`. */
+  ckan_owner_org?: string | null;
+  /** Copy the source PDF of a report without a published URL into the release (sources/<file>), so every citation points at something a reader can open. */
+  copy_source_pdfs?: boolean;
+  /** Where the municipality publishes each source PDF (by file name in raw/). Overrides url/page_url of raw/sources.json for the catalog metadata. */
+  reports?: Array<PublicationReport>;
+}
+
+export interface PublicationAgent {
+  name: BilingualText;
+  /** Web page of the organisation or of its contact form. */
+  url?: string | null;
+  email?: string | null;
+  telephone?: string | null;
+}
+
+export interface BilingualText {
+  ja: string;
+  en: string;
+}
+
+export interface PublicationTheme {
+  uri: string;
+  label: BilingualText;
+}
+
+export interface PublicationReport {
+  /** File name of the PDF in raw/. */
+  file: string;
+  /** URL of the PDF itself. */
+  url: string | null;
+  /** Web page that links to the PDF. */
+  page_url: string | null;
 }
 
 /** Which report said what: one row for each value of a numeric-target row that changed from one report to the next (e.g. a provisional actual that became final, a reworded indicator name). */

@@ -5,7 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { ajv2020 } from './lazy.js';
 import { DATASET_SCHEMAS, type DatasetName, type DatasetRecords } from './records.gen.js';
 import { SCHEMA_DIR } from './paths.js';
 import { precompiled, schemaHash } from './validator-support.js';
@@ -59,7 +60,7 @@ function validators(): (file: string) => ValidateFunction | undefined {
     compiled = (file) => byFile.get(file);
     return compiled;
   }
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  const ajv = new (ajv2020().Ajv2020)({ allErrors: true, strict: true, allowUnionTypes: true });
   for (const k of X_KEYWORDS) ajv.addKeyword(k);
   for (const [f, doc] of docs) ajv.addSchema(doc as object, f);
   compiled = (file) => ajv.getSchema(file);

@@ -6,6 +6,7 @@
  */
 import { DATASET_SCHEMAS, type DatasetName } from '../lib/records.gen.js';
 import { schemaDoc } from '../lib/schemas.js';
+import { calendarVersion, fallbackPublication, LICENCES, reportLocation, type Licence, type PublicationConfig, type PublicationDates } from './publication.js';
 import type { WrittenFile } from './stream.js';
 
 /** A source report of a release (file, hash, title, municipality, year). */
@@ -18,6 +19,15 @@ export interface CatalogSource {
   municipality_name: string;
   report_fiscal_year: number;
   synthetic?: boolean;
+  /** Where the PDF is on disk (to copy it into the release when the config asks for it). Never published. */
+  pdf_path?: string;
+}
+
+/** A source as the catalog files cite it: where it is published, or its copy in the release. */
+export interface CitedSource extends CatalogSource {
+  page_url: string | null;
+  /** Path of the PDF inside the release (sources/<file>) when it was copied there, else null. */
+  release_path: string | null;
 }
 
 export interface Bilingual {
@@ -36,23 +46,20 @@ export interface CatalogMeta {
   fiscalYears: { first: number; last: number } | null;
   keywords: { ja: string[]; en: string[] };
   attribution: Bilingual;
-  sources: CatalogSource[];
+  sources: CitedSource[];
   contentHash: string;
+  /** Human version of the release: its publishing day as a calendar version (2026.12.3). */
   version: string;
+  /** Publisher, contact point, maintainer, themes, CKAN organisation (raw/publication.json). */
+  publication: PublicationConfig;
+  licence: Licence;
+  dates: PublicationDates;
+  /** Temporal coverage: 1 April of the first fiscal year to 31 March after the last (YYYY-MM-DD), or null. */
+  temporal: { start: string; end: string } | null;
   /** Absolute URL of the release folder (ends in /), or null for relative links. */
   baseUrl: string | null;
 }
 
-export const LICENSE = {
-  id: 'CC-BY-4.0',
-  ckanId: 'cc-by-4.0',
-  url: 'https://creativecommons.org/licenses/by/4.0/',
-  title: 'Creative Commons Attribution 4.0 International (CC BY 4.0)',
-  note: {
-    ja: 'CC BY 4.0 は公共データ利用規約(第1.0版, PDL1.0)と互換性があります。',
-    en: 'CC BY 4.0 is compatible with the Public Data License of Japan, version 1.0 (公共データ利用規約 PDL1.0).',
-  },
-} as const;
 
 export interface CatalogFile {
   path: string;
@@ -105,16 +112,38 @@ export function datasetTitle(ds: DatasetName): Bilingual {
   return { ja: doc['x-title-ja'] ?? doc.title, en: doc.title };
 }
 
-/** `dataYears`: the first and last fiscal year of the numeric-target rows (null without rows). */
-export function catalogMeta(dataYears: { first: number; last: number } | null, sources: CatalogSource[], contentHash: string, baseUrl: string | null): CatalogMeta {
+export interface CatalogMetaInput {
+  /** The first and last fiscal year of the numeric-target rows (null without rows). */
+  dataYears: { first: number; last: number } | null;
+  sources: CatalogSource[];
+  contentHash: string;
+  baseUrl: string | null;
+  /** raw/publication.json, or null for the generic description of the municipalities. */
+  publication: PublicationConfig | null;
+  dates: PublicationDates;
+}
+
+/** Where the copy of a source PDF goes in the release. */
+export const sourceCopyPath = (file: string) => `sources/${file}`;
+
+export function catalogMeta(input: CatalogMetaInput): CatalogMeta {
+  const { dataYears, sources, contentHash, baseUrl, dates } = input;
   const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const sorted = [...sources].sort((a, b) => byText(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || byText(a.file, b.file));
-  const municipalities = [...new Map(sorted.map((s) => [s.municipality_code, s.municipality_name])).entries()].map(([code, name]) => ({ code, name }));
+  const municipalitiesOf = (list: CatalogSource[]) => [...new Map(list.map((s) => [s.municipality_code, s.municipality_name])).entries()].map(([code, name]) => ({ code, name }));
+  const ordered = [...sources].sort((a, b) => byText(a.municipality_code, b.municipality_code) || a.report_fiscal_year - b.report_fiscal_year || byText(a.file, b.file));
+  const municipalities = municipalitiesOf(ordered);
+  const publication = input.publication ?? fallbackPublication(municipalities.map((m) => m.name));
+  const licence = LICENCES[publication.licence];
+  const sorted: CitedSource[] = ordered.map((s) => {
+    const loc = reportLocation(publication, s.file, s.url);
+    const copy = !loc.url && publication.copy_source_pdfs === true && s.pdf_path !== undefined;
+    return { ...s, url: loc.url, page_url: loc.pageUrl, release_path: copy ? sourceCopyPath(s.file) : null };
+  });
   const names = municipalities.map((m) => m.name).join('・');
   const reportYears = [...new Set(sorted.map((s) => s.report_fiscal_year))].sort((a, b) => a - b);
   const years = [...reportYears, ...(dataYears ? [dataYears.first, dataYears.last] : [])];
   const fiscalYears = years.length ? { first: Math.min(...years), last: Math.max(...years) } : null;
-  const cite = (s: CatalogSource, lang: 'ja' | 'en') => {
+  const cite = (s: CitedSource, lang: 'ja' | 'en') => {
     const title = s.title ?? s.file;
     const synthetic = s.synthetic ? (lang === 'ja' ? '【試験用の合成データ。公式の報告書ではありません】' : ' [SYNTHETIC TEST DATA, not an official report]') : '';
     return lang === 'ja'
@@ -143,12 +172,16 @@ export function catalogMeta(dataYears: { first: number; last: number } | null, s
       en: ['regional revitalisation', 'KPI', 'numeric targets', 'progress report', 'open data'],
     },
     attribution: {
-      ja: `出典：${sorted.map((s) => cite(s, 'ja')).join('、')}を加工して作成。sousei-kpi が PDF から抽出・加工したデータであり、原本ではありません。ライセンス：${LICENSE.title}。${LICENSE.note.ja}`,
-      en: `Source: ${sorted.map((s) => cite(s, 'en')).join('; ')}. Extracted from the PDF and processed by sousei-kpi; this is not the original publication. Licence: ${LICENSE.title}. ${LICENSE.note.en}`,
+      ja: `出典：${sorted.map((s) => cite(s, 'ja')).join('、')}を加工して作成。sousei-kpi が PDF から抽出・加工したデータであり、原本ではありません。ライセンス：${licence.title}。${licence.note.ja}`,
+      en: `Source: ${sorted.map((s) => cite(s, 'en')).join('; ')}. Extracted from the PDF and processed by sousei-kpi; this is not the original publication. Licence: ${licence.title}. ${licence.note.en}`,
     },
     sources: sorted,
     contentHash,
-    version: contentHash.slice(0, 12),
+    version: calendarVersion(dates.modified),
+    publication,
+    licence,
+    dates,
+    temporal: fiscalYears ? { start: `${fiscalYears.first}-04-01`, end: `${fiscalYears.last + 1}-03-31` } : null,
     baseUrl,
   };
 }
@@ -167,6 +200,8 @@ export function catalogFiles(files: ReadonlyMap<string, WrittenFile>, datasets: 
     add(`sjis/${ds}.csv`, { mediaType: 'text/csv', format: 'CSV', encoding: 'Shift_JIS', dataset: ds, title: { ja: `${t.ja} (CSV, Shift_JIS)`, en: `${t.en} (CSV, Shift_JIS / CP932)` }, description });
     add(`${ds}.json`, { mediaType: 'application/json', format: 'JSON', encoding: 'UTF-8', dataset: ds, title: { ja: `${t.ja} (JSON)`, en: `${t.en} (JSON)` }, description });
   }
+  add('codes.csv', { mediaType: 'text/csv', format: 'CSV', encoding: 'UTF-8', dataset: null, title: { ja: 'コード表 (進捗度 ○△×- と見込み ABC, CSV)', en: 'Code table: progress symbols and outlook grades (CSV)' }, description: 'The symbols ○ △ × - and A B C: meaning in Japanese and English and the threshold of each progress symbol; the Table Schemas refer to it.' });
+  add('sjis/unmappable.csv', { mediaType: 'text/csv', format: 'CSV', encoding: 'UTF-8', dataset: null, title: { ja: 'Shift_JIS 版で表せなかった文字 (CSV)', en: 'Characters the Shift_JIS copies could not hold (CSV)' }, description: 'One row per cell of the Shift_JIS copies where a character has no CP932 equivalent or best fit and became "?".' });
   add('data-dictionary.csv', { mediaType: 'text/csv', format: 'CSV', encoding: 'UTF-8', dataset: null, title: { ja: 'データ辞書 (CSV)', en: 'Data dictionary (CSV)' }, description: 'One row per column of every dataset: title (ja/en), type, unit and description.' });
   add('datapackage.json', { mediaType: 'application/json', format: 'JSON', encoding: 'UTF-8', dataset: null, title: { ja: 'データパッケージ記述 (Frictionless Data Package v2)', en: 'Data Package descriptor (Frictionless v2)' }, description: 'Table Schemas, licence and sources of the CSV files, for frictionless tools.' });
   return out;

@@ -56,12 +56,20 @@ export interface Changelog {
   summary: string[];
   datasets: Partial<Record<DatasetName, DatasetChanges>>;
   findings: { added: FindingRef[]; resolved: FindingRef[]; changed: Array<{ key: Row; changes: FieldChange[] }> };
+  /** Rows held for review, not published (row_held findings of this release). */
+  held_rows: number;
+  /** Corrections of the team in this release: "field corrected from … to … by … on … because …". */
+  corrections: Array<{ record_key: string; message: string }>;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
+/** Primary key columns by dataset (tableSchema builds the whole schema; keyOf runs once per row). */
+const primaryKeys = new Map<DatasetName, string[]>();
+
 function keyOf(ds: DatasetName, row: Row): Row {
-  const pk = tableSchema(ds).primaryKey;
+  let pk = primaryKeys.get(ds);
+  if (!pk) primaryKeys.set(ds, (pk = tableSchema(ds).primaryKey));
   if (pk.length === 0) return row;
   return Object.fromEntries(pk.map((k) => [k, row[k] ?? null]));
 }
@@ -103,6 +111,8 @@ export function diffDataset(ds: DatasetName, before: Row[], after: Row[]): Datas
 export class ChangelogBuilder {
   private readonly changes = new Map<DatasetName, DatasetChanges>();
   private readonly findingRefs: Changelog['findings'] = { added: [], resolved: [], changed: [] };
+  private heldRows = 0;
+  private readonly corrections: Changelog['corrections'] = [];
 
   constructor(
     private readonly datasets: DatasetName[],
@@ -113,6 +123,10 @@ export class ChangelogBuilder {
 
   /** Compare one municipality's rows (all of them, in published order) with the previous release's. */
   addMunicipality(code: string, tables: RowTables): void {
+    for (const f of tables.findings ?? []) {
+      if (f.rule === 'row_held') this.heldRows++;
+      if (f.rule === 'correction_applied') this.corrections.push({ record_key: String(f.record_key), message: String(f.message).replace(/^[^:]*line \d+: /u, '') });
+    }
     for (const ds of this.datasets) {
       const after = tables[ds] ?? [];
       const total = this.changes.get(ds)!;
@@ -152,9 +166,12 @@ export class ChangelogBuilder {
       summary: [],
       datasets: {},
       findings: { added: [], resolved: [], changed: [] },
+      held_rows: this.heldRows,
+      corrections: this.corrections,
     };
+    const held = this.heldRows ? [`${this.heldRows} doubtful row(s) held for review, not published (see review/queue.json beside the releases)`] : [];
     if (!previous) {
-      log.summary.push(`initial release: ${this.datasets.map((ds) => `${ds} ${this.changes.get(ds)!.rows_after} rows`).join(', ')}`);
+      log.summary.push(`initial release: ${this.datasets.map((ds) => `${ds} ${this.changes.get(ds)!.rows_after} rows`).join(', ')}`, ...held);
       return log;
     }
     for (const ds of this.datasets) {
@@ -170,6 +187,7 @@ export class ChangelogBuilder {
       }
     }
     if (log.summary.length === 0) log.summary.push('no changes to the data');
+    log.summary.push(...held);
     const p = previous.publication;
     if (p && (p.sjis !== args.publication.sjis || p.base_url !== args.publication.base_url)) {
       log.summary.push(
@@ -213,6 +231,9 @@ export function changelogMarkdown(log: Changelog): string {
       lines.push(`### Revised (修正) — ${d.revised.length}`, '');
       lines.push(...list(d.revised, (r) => `- ${keyText(r.key)}: ${r.changes.map((c) => `${c.field} ${md(c.old)} → ${md(c.new)}`).join('; ')}`), '');
     }
+  }
+  if (log.corrections?.length) {
+    lines.push(`## Corrections (訂正) — ${log.corrections.length}`, '', ...list(log.corrections, (c) => `- ${mdText(c.record_key)}: ${mdText(c.message)}`), '');
   }
   const f = log.findings;
   if (f.added.length || f.resolved.length || f.changed.length) {

@@ -5,7 +5,7 @@
  * leading apostrophe (OWASP); numeric columns are left alone, so negative
  * numbers stay numbers.
  */
-import { stringify } from 'csv-stringify/sync';
+import { csvStringify } from '../lib/lazy.js';
 
 export type ColumnType = 'string' | 'integer' | 'number' | 'boolean';
 
@@ -39,6 +39,6 @@ export function cellValue(v: unknown, type: ColumnType): string {
 
 export function toCsv(columns: CsvColumn[], rows: Array<Record<string, unknown>>): Buffer {
   const data = rows.map((r) => columns.map((c) => cellValue(r[c.name], c.type)));
-  const body = stringify(data, { header: true, columns: columns.map((c) => c.name), record_delimiter: '\r\n', quoted_match: /^\s|\s$/u });
+  const body = csvStringify().stringify(data, { header: true, columns: columns.map((c) => c.name), record_delimiter: '\r\n', quoted_match: /^\s|\s$/u });
   return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body, 'utf8')]);
 }

@@ -18,9 +18,11 @@ export interface DictionaryEntry {
   /** Unit of the values: for measured values, a reference to the column that holds the row's unit. */
   unit: string;
   description: string;
+  /** The code table that defines the column's symbols (codes.csv), or empty. */
+  code_table: string;
 }
 
-export const DICTIONARY_COLUMNS = ['dataset', 'column', 'title_ja', 'title_en', 'type', 'unit', 'description'] as const;
+export const DICTIONARY_COLUMNS = ['dataset', 'column', 'title_ja', 'title_en', 'type', 'unit', 'description', 'code_table'] as const;
 
 /** How the dictionary names the unit of a measured column: the column that holds each row's unit. */
 export const unitReference = (column: string) => `列 ${column} の単位 (unit given in column "${column}")`;
@@ -38,6 +40,7 @@ export function dictionaryEntries(datasets: DatasetName[]): DictionaryEntry[] {
         type: f.type,
         unit: unitColumn ? unitReference(unitColumn) : '',
         description: f.description,
+        code_table: f['x-code-table'] ?? '',
       };
     });
   });

@@ -12,21 +12,27 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../lib/hash.js';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { fsyncDir, processAlive } from '../lib/durable.js';
+import { atPath } from '../lib/faults.js';
 import { dirname, join } from 'node:path';
 import type { DatasetName, DatasetRecords, Finding } from '../lib/records.gen.js';
 import { DATASET_SCHEMAS } from '../lib/records.gen.js';
 import { schemaDoc } from '../lib/schemas.js';
 import type { NormalizedReport } from '../normalize/index.js';
 import { cumulative } from './cumulative.js';
-import { assertValidDataPackage } from './datapackage.js';
-import { appendReleaseIndex, ChangelogBuilder, changelogMarkdown, readReleaseIndex, releaseContentHash, type PublicationOptions, type RowTables } from './changelog.js';
+import { CODES_FILE, CODES_RESOURCE, codesCsv, codesTableSchema } from './codes.js';
+import { assertValidDataPackage, buildDataPackage } from './datapackage.js';
+import { jstDate, type PublicationConfig } from './publication.js';
+import { InputError } from '../lib/registry.js';
+import { ChangelogBuilder, changelogMarkdown, readReleaseIndex, type PublicationOptions, type ReleaseIndexEntry, type RowTables } from './changelog.js';
+import { addRelease, entryFromFolder, notAFolder, recordSwitch, RELEASE_ID, repairIndex, verifyRelease, type LatestSwitch } from './releases.js';
+import { boundCells } from './cells.js';
 import { catalogMeta, normaliseBaseUrl, type CatalogSource } from './catalog.js';
 import { writeCatalogFiles, type ReleaseSink } from './extras.js';
 import { PageParts } from './page.js';
 import { PreviousRelease } from './previous.js';
-import { cp932Findings, type Tables } from './sjis.js';
+import { cp932UnmappableCells, UNMAPPABLE_FILE, unmappableCsv, type Tables, type UnmappableCell } from './sjis.js';
 import { CsvWriter, HashedFile, JsonArrayWriter, jsonBytes, type WrittenFile } from './stream.js';
 import { csvColumns, tableSchema } from './tableschema.js';
 
@@ -54,6 +60,8 @@ export interface PublishInput {
   sjis?: boolean;
   /** Absolute URL the release folder will be served from; download URLs in dcat.jsonld / ckan-package.json are relative without it. */
   baseUrl?: string;
+  /** Publisher, contact, licence, themes, source URLs (raw/publication.json); without it the municipalities of the release are named as publisher. */
+  publication?: PublicationConfig | null;
 }
 
 export interface PublishResult {
@@ -61,6 +69,10 @@ export interface PublishResult {
   releaseDir: string;
   created: boolean;
   rowCounts: Record<DatasetName, number>;
+  /** The switch of `latest` this publish made (also recorded in releases/index.json), or null when it already pointed at the release. */
+  switched: LatestSwitch | null;
+  /** What releases/index.json lacked at the start (left by an interrupted run) and was repaired, one line each. */
+  repaired: string[];
 }
 
 /** Publishing order of the datasets. */
@@ -109,7 +121,7 @@ interface Group {
  * joined in code order; numeric_targets_current and revisions compare a
  * municipality's reports with each other only.
  */
-function municipalityTables(g: Group, sjis: boolean, fallback: { municipality_code: string; report_fiscal_year: number }): Tables {
+function municipalityTables(g: Group, fallback: { municipality_code: string; report_fiscal_year: number }): Tables {
   const loaded = g.reports.map((r) => (typeof r.report === 'function' ? r.report() : r.report));
   const numeric = loaded.flatMap((r) => r.datasets.numeric_targets);
   const { current, revisions } = cumulative(numeric);
@@ -123,7 +135,14 @@ function municipalityTables(g: Group, sjis: boolean, fallback: { municipality_co
     text_items: loaded.flatMap((r) => r.datasets.text_items),
     findings: [...loaded.flatMap((r) => r.findings), ...g.extra],
   };
-  if (sjis) t.findings = [...t.findings, ...cp932Findings(t, fallback)];
+  // Cells longer than a spreadsheet holds are cut, each cut a finding (before the Shift_JIS copies are checked, which read the cells as published).
+  const cut: Finding[] = [];
+  for (const ds of DATASETS) {
+    const b = boundCells(ds, t[ds] as object[], fallback);
+    (t as Record<DatasetName, object[]>)[ds] = b.rows;
+    cut.push(...b.findings);
+  }
+  t.findings = [...t.findings, ...cut];
   return {
     goals: sortRows('goals', t.goals),
     policy_directions: sortRows('policy_directions', t.policy_directions),
@@ -171,19 +190,64 @@ class DirSink implements ReleaseSink {
   }
 }
 
-/** The release `latest` points at, or null. */
+/** The release `latest` points at (releases/<id>, as publish writes it), or null. */
 export function latestRelease(outDir: string): string | null {
+  let target: string;
   try {
-    const target = readlinkSync(join(outDir, 'latest'));
-    return target.replace(/^releases\//u, '');
+    target = readlinkSync(join(outDir, 'latest'));
   } catch {
     return null;
+  }
+  const id = target.replace(/^releases\//u, '');
+  return target.startsWith('releases/') && RELEASE_ID.test(id) ? id : null;
+}
+
+/** The output folder's releases/ (created if missing): a real folder, never one reached through a link. */
+function releasesFolder(outDir: string): string {
+  const releases = join(outDir, 'releases');
+  mkdirSync(releases, { recursive: true });
+  const kind = notAFolder(releases);
+  if (kind) throw new InputError(releases, `is ${kind}, not the folder this pipeline writes releases into`, 'nothing was published; move it away so that publish can create releases/ itself');
+  return releases;
+}
+
+/** The previous release to compare with: only a real folder at releases/<id>. */
+function openPrevious(releases: string, prevId: string | null): PreviousRelease | null {
+  if (!prevId) return null;
+  const dir = join(releases, prevId);
+  const kind = notAFolder(dir);
+  if (kind) throw new InputError(dir, `latest points at it, but it is ${kind}, not a release folder this pipeline wrote`, 'nothing was published; point latest at a real release (ln -sfn releases/<id> latest) or remove it');
+  return existsSync(dir) ? new PreviousRelease(dir, prevId, DATASETS) : null;
+}
+
+/**
+ * The existing release with this content (same id suffix), verified against its
+ * manifest, or null. A folder at such a name that does not verify is never adopted: the
+ * run fails naming it.
+ */
+function existingRelease(releases: string, suffix: string, contentHash: string): string | null {
+  for (const n of readdirSync(releases).filter((n) => RELEASE_ID.test(n) && n.endsWith(`-${suffix}`)).sort()) {
+    const problem = verifyRelease(join(releases, n), contentHash);
+    if (problem) {
+      throw new InputError(join(releases, n), `has the name of this release but is not a release this pipeline wrote, or was changed since: ${problem}`, 'nothing was published; move it out of releases/ (a release folder is adopted only when every file matches its manifest)');
+    }
+    return n;
+  }
+  return null;
+}
+
+function lstatOrNull(path: string) {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
   }
 }
 
 /** Date part of a release id: the publishing day in Japan (the catalog's time zone). */
 function releaseDate(now: Date): string {
-  return new Date(now.getTime() + 9 * 3600 * 1000).toISOString().slice(0, 10);
+  return jstDate(now);
 }
 
 /**
@@ -193,8 +257,7 @@ function releaseDate(now: Date): string {
  * equals an existing one is not kept twice: `latest` moves to that one.
  */
 export function publish(outDir: string, input: PublishInput, now = new Date()): PublishResult {
-  const releases = join(outDir, 'releases');
-  mkdirSync(releases, { recursive: true });
+  const releases = releasesFolder(outDir);
   const baseUrl = input.baseUrl ? normaliseBaseUrl(input.baseUrl) : null;
   const publication: PublicationOptions = { sjis: input.sjis === true, base_url: baseUrl };
   // Reports in publishing order: municipality, report year, file.
@@ -218,6 +281,7 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
   for (const f of input.extraFindings ?? []) group(f.municipality_code ?? '').extra.push(f);
 
   const prevId = latestRelease(outDir);
+  const repaired = repairIndex(releases, prevId, now, DATASETS);
   const tmp = join(releases, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(tmp);
   const sink = new DirSink(tmp);
@@ -225,9 +289,10 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
   const page = new PageParts(`${tmp}.page`, names.size > 1);
   let id: string;
   let created = false;
+  let entry: ReleaseIndexEntry | null = null;
   const rowCounts = Object.fromEntries(DATASETS.map((ds) => [ds, 0])) as Record<DatasetName, number>;
   try {
-    previous = prevId && existsSync(join(releases, prevId)) ? new PreviousRelease(join(releases, prevId), prevId, DATASETS) : null;
+    previous = openPrevious(releases, prevId);
     const changes = new ChangelogBuilder(DATASETS, previous);
     const writers = DATASETS.map((ds) => ({
       ds,
@@ -235,10 +300,13 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
       json: new JsonArrayWriter(sink.open(`${ds}.json`)),
     }));
     let dataYears: { first: number; last: number } | null = null;
+    /** Cells of the Shift_JIS copies that lost characters (listed beside the copies). */
+    const unmappable: UnmappableCell[] = [];
     const codes = [...new Set([...groups.keys(), ...(previous?.municipalities() ?? [])])].sort(cmp);
     for (const code of codes) {
       const g = groups.get(code);
-      const tables: Partial<Tables> = g ? municipalityTables(g, input.sjis === true, fallback) : {};
+      const tables: Partial<Tables> = g ? municipalityTables(g, fallback) : {};
+      if (g && input.sjis) unmappable.push(...cp932UnmappableCells(tables as Tables));
       for (const w of writers) {
         const rows = (tables[w.ds] ?? []) as unknown as Array<Record<string, unknown>>;
         rowCounts[w.ds] += rows.length;
@@ -252,51 +320,29 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
       changes.addMunicipality(code, tables as RowTables);
     }
     for (const w of writers) w.json.end();
+    if (input.sjis) sink.put(UNMAPPABLE_FILE, unmappableCsv(unmappable));
     sink.closeAll();
     const contentHash = sha256Hex(DATASETS.flatMap((ds) => [`${ds}.csv`, `${ds}.json`]).map((n) => `${n}:${sink.written.get(n)!.sha256}`).join('\n'));
-    const suffix = (publication.sjis || baseUrl ? sha256Hex(`${contentHash}\n${JSON.stringify(publication)}`) : contentHash).slice(0, 12);
-    const existing = readdirSync(releases).find((n) => n.endsWith(`-${suffix}`) && !n.startsWith('.'));
+    // The suffix names the content and how it is published (Shift_JIS copies, base URL, publication metadata).
+    const metadata = input.publication ? `\n${JSON.stringify(input.publication)}` : '';
+    const suffix = (publication.sjis || baseUrl || metadata ? sha256Hex(`${contentHash}\n${JSON.stringify(publication)}${metadata}`) : contentHash).slice(0, 12);
+    const existing = existingRelease(releases, suffix, contentHash);
     id = existing ?? `${releaseDate(now)}-${suffix}`;
     if (existing) {
       sink.abandon();
       rmSync(tmp, { recursive: true, force: true });
     } else {
-      const municipalities = [...names.entries()];
-      const years = sources.map((s) => s.report_fiscal_year);
-      const descriptor = {
-        $schema: 'https://datapackage.org/profiles/2.0/datapackage.json',
-        name: `sousei-kpi-${municipalities.map(([c]) => c).join('-') || 'empty'}`,
-        id: `urn:sha256:${contentHash}`,
-        title: `地方創生総合戦略 数値目標・KPI 進捗データ (${municipalities.map(([, n]) => n).join('・')})`,
-        description:
-          'Numeric targets, KPI summaries, goals, policy directions and text of the regional-revitalisation strategy (まち・ひと・しごと創生総合戦略) progress reports, ' +
-          'extracted from the published PDF reports, with every progress symbol recomputed and every inconsistency listed in findings. ' +
-          'Each row names its source file and page. Extracted and processed by sousei-kpi from the source PDFs listed in sources; not the original publication.',
-        version: contentHash.slice(0, 12),
-        licenses: [{ name: 'CC-BY-4.0', path: 'https://creativecommons.org/licenses/by/4.0/', title: 'Creative Commons Attribution 4.0' }],
-        keywords: ['地方創生', 'KPI', '数値目標', 'open data', ...municipalities.map(([, n]) => n)],
-        sources: sources.map((s) => ({ title: `${s.title ?? s.file} (sha256 ${s.sha256})`, path: s.url ?? `raw/${s.file}` })),
-        ...(years.length ? { temporalCoverage: { start: `${Math.min(...years) - 1}`, end: `${Math.max(...years)}` } } : {}),
-        resources: DATASETS.map((ds) => {
-          const csv = sink.written.get(`${ds}.csv`)!;
-          return {
-            name: ds,
-            path: `${ds}.csv`,
-            type: 'table',
-            ...describe(ds),
-            format: 'csv',
-            mediatype: 'text/csv',
-            encoding: 'utf-8',
-            bytes: csv.bytes,
-            hash: `sha256:${csv.sha256}`,
-            dialect: { header: true, delimiter: ',', lineTerminator: '\r\n', quoteChar: '"' },
-            schema: tableSchema(ds),
-          };
-        }),
-      };
+      const firstRelease = readReleaseIndex(releases).releases[0]?.created;
+      const dates = { issued: jstDate(firstRelease ? new Date(firstRelease) : now), modified: jstDate(now), created: now.toISOString() };
+      const meta = catalogMeta({ dataYears, sources, contentHash, baseUrl, publication: input.publication ?? null, dates });
+      sink.put(CODES_FILE, codesCsv());
+      const descriptor = buildDataPackage(meta, [
+        ...DATASETS.map((ds) => ({ name: ds, path: `${ds}.csv`, ...describe(ds), file: sink.written.get(`${ds}.csv`)!, schema: tableSchema(ds) })),
+        { name: CODES_RESOURCE, path: CODES_FILE, title: 'Code table (コード表)', description: 'The progress symbols ○ △ × - and outlook grades A B C: meaning in Japanese and English, and the threshold of each progress symbol.', file: sink.written.get(CODES_FILE)!, schema: codesTableSchema() },
+      ]);
       assertValidDataPackage(descriptor);
       sink.put('datapackage.json', jsonBytes(descriptor));
-      writeCatalogFiles(sink, { meta: catalogMeta(dataYears, sources, contentHash, baseUrl), datasets: DATASETS, rowCounts, page });
+      writeCatalogFiles(sink, { meta, datasets: DATASETS, rowCounts, page });
       const changelog = changes.finish({ release: id, created: now, contentHash, publication });
       sink.put('CHANGELOG.md', Buffer.from(changelogMarkdown(changelog), 'utf8'));
       sink.put('changelog.json', jsonBytes(changelog));
@@ -309,36 +355,33 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
       sink.put('manifest.json', jsonBytes(manifest));
       for (const d of sink.dirs) fsyncDir(d);
       fsyncDir(tmp);
+      if (lstatOrNull(join(releases, id))) {
+        throw new InputError(join(releases, id), 'appeared while this release was being written (another process writes to this output folder)', 'nothing was published; run one publisher at a time on an output folder');
+      }
       renameSync(tmp, join(releases, id));
       fsyncDir(releases);
       created = true;
+      entry = { id, content_hash: contentHash, created: changelog.created, previous: changelog.previous_release, row_counts: rowCounts, publication };
     }
   } catch (err) {
     sink.abandon();
     rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    atPath(err, tmp); // a failed write names no path: it happened in the release being written
   } finally {
     previous?.close();
     page.close();
   }
-  // List the release in releases/index.json (also heals a run killed between the rename and this line).
-  if (!readReleaseIndex(releases).releases.some((r) => r.id === id)) {
-    const logFile = join(releases, id, 'changelog.json');
-    const meta = existsSync(logFile) ? (JSON.parse(readFileSync(logFile, 'utf8')) as { created?: string; previous_release?: string | null; content_hash?: string }) : {};
-    appendReleaseIndex(releases, {
-      id,
-      content_hash: releaseContentHash(join(releases, id)) ?? meta.content_hash ?? '',
-      created: meta.created ?? now.toISOString(),
-      previous: meta.previous_release ?? null,
-      row_counts: rowCounts,
-      publication,
-    });
-  }
-  if (latestRelease(outDir) !== id) {
+  // List the release in releases/index.json; a run killed before this line is repaired by the next one (repairIndex).
+  addRelease(releases, entry ?? entryFromFolder(releases, id, DATASETS, { created: now.toISOString(), publication }));
+  const from = latestRelease(outDir);
+  let switched: LatestSwitch | null = null;
+  if (from !== id) {
     const link = join(outDir, `.latest-${process.pid}-${randomBytes(4).toString('hex')}`);
     symlinkSync(join('releases', id), link);
     renameSync(link, join(outDir, 'latest'));
     fsyncDir(outDir);
+    switched = { at: now.toISOString(), from, to: id, reason: created ? 'new release' : 'existing release with the same content' };
+    recordSwitch(releases, switched);
   }
   // Clean leftovers of runs that were killed mid-write (never reachable from latest);
   // a temporary name carries its writer's pid, so a publisher still running is left alone.
@@ -350,5 +393,5 @@ export function publish(outDir: string, input: PublishInput, now = new Date()): 
   for (const n of readdirSync(releases)) if (n.startsWith('.') && stale(n)) rmSync(join(releases, n), { recursive: true, force: true });
   for (const n of readdirSync(outDir)) if (n.startsWith('.latest-') && stale(n)) rmSync(join(outDir, n), { force: true });
   if (!existsSync(join(releases, id, 'manifest.json'))) id = latestRelease(outDir) ?? id;
-  return { releaseId: id, releaseDir: join(releases, id), created, rowCounts };
+  return { releaseId: id, releaseDir: join(releases, id), created, rowCounts, switched, repaired };
 }

@@ -9,8 +9,9 @@
  * block), which is what the scan relies on; a file in any other layout is
  * parsed whole, as before.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../lib/registry.js';
 import type { DatasetName } from '../lib/records.gen.js';
 import type { PublicationOptions } from './changelog.js';
 
@@ -26,9 +27,42 @@ const CODE_LINE = /^ {4}"municipality_code": ("(?:[^"\\]|\\.)*")/u;
 
 const CHUNK = 1 << 20;
 
+/**
+ * Open a file of the previous release for reading: a regular file, never through a
+ * symbolic link (a link planted in a release folder could lead anywhere, /dev/zero
+ * included). null when it does not exist.
+ */
+function openRegular(path: string): { fd: number; size: number } | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw new InputError(path, 'is a symbolic link in a release folder', 'publish writes no links there: restore the release, or point latest at an intact one');
+    throw err;
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw new InputError(path, 'is not a regular file, in a release folder', 'restore the release, or point latest at an intact one');
+  }
+  return { fd, size: st.size };
+}
+
+/** A JSON file of the previous release, or null when it does not exist. */
+function readJsonFile<T>(path: string): T | null {
+  const f = openRegular(path);
+  if (!f) return null;
+  try {
+    return JSON.parse(readFileSync(f.fd, 'utf8')) as T;
+  } finally {
+    closeSync(f.fd);
+  }
+}
+
 /** The elements (byte range, municipality) of a JSON array written by JsonArrayWriter, or null when the file has another layout. */
-function scanElements(path: string): { elements: Element[]; fd: number } | null {
-  const fd = openSync(path, 'r');
+function scanElements(fd: number): { elements: Element[]; fd: number } | null {
   const buf = Buffer.allocUnsafe(CHUNK);
   const elements: Element[] = [];
   let code = '';
@@ -90,10 +124,7 @@ export class PreviousRelease {
     readonly id: string,
     datasets: DatasetName[],
   ) {
-    const readJson = (name: string): Record<string, unknown> | null => {
-      const p = join(dir, name);
-      return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>) : null;
-    };
+    const readJson = (name: string) => readJsonFile<Record<string, unknown>>(join(dir, name));
     const manifest = readJson('manifest.json');
     const log = readJson('changelog.json');
     this.contentHash = typeof manifest?.content_hash === 'string' ? manifest.content_hash : null;
@@ -103,10 +134,14 @@ export class PreviousRelease {
 
   private index(ds: DatasetName): void {
     const p = join(this.dir, `${ds}.json`);
-    if (!existsSync(p) || statSync(p).size === 0) return void this.files.set(ds, { rows: [], count: 0 });
-    const scanned = scanElements(p);
+    const f = openRegular(p);
+    if (!f || f.size === 0) {
+      if (f) closeSync(f.fd);
+      return void this.files.set(ds, { rows: [], count: 0 });
+    }
+    const scanned = scanElements(f.fd);
     if (!scanned) {
-      const rows = JSON.parse(readFileSync(p, 'utf8')) as Row[];
+      const rows = readJsonFile<Row[]>(p) ?? [];
       for (const r of rows) this.codes.add(String(r.municipality_code ?? ''));
       return void this.files.set(ds, { rows, count: rows.length });
     }

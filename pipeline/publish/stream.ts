@@ -5,7 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { stringify } from 'csv-stringify/sync';
+import { csvStringify } from '../lib/lazy.js';
 import { cellValue, type CsvColumn } from './csv.js';
 import { toCp932 } from './sjis.js';
 
@@ -106,7 +106,7 @@ const CSV_OPTIONS = { record_delimiter: '\r\n', quoted_match: /^\s|\s$/u } as co
 /** CSV text of rows (no header): one value per cell, as toCsv writes them. */
 export function csvRows(columns: CsvColumn[], rows: Array<Record<string, unknown>>): string {
   if (rows.length === 0) return '';
-  return stringify(
+  return csvStringify().stringify(
     rows.map((r) => columns.map((c) => cellValue(r[c.name], c.type))),
     { header: false, ...CSV_OPTIONS },
   );
@@ -123,7 +123,7 @@ export class CsvWriter {
     private readonly utf8: HashedFile,
     private readonly sjis: HashedFile | null,
   ) {
-    const header = stringify([], { header: true, columns: columns.map((c) => c.name), ...CSV_OPTIONS });
+    const header = csvStringify().stringify([], { header: true, columns: columns.map((c) => c.name), ...CSV_OPTIONS });
     utf8.write(Buffer.from([0xef, 0xbb, 0xbf]));
     this.text(header);
   }

@@ -1,6 +1,7 @@
 /** Frictionless Table Schemas derived from the record JSON Schemas (one source of truth). */
 import { DATASET_SCHEMAS, type DatasetName } from '../lib/records.gen.js';
 import { resolveProperty, schemaDoc, type PropertySchema } from '../lib/schemas.js';
+import { CODES_FILE, CODES_RESOURCE, usesCodes } from './codes.js';
 import type { ColumnType, CsvColumn } from './csv.js';
 
 export interface TableField {
@@ -9,12 +10,21 @@ export interface TableField {
   title: string;
   description: string;
   'x-title-ja'?: string;
+  /** The code table that defines the column's symbols (codes.csv). */
+  'x-code-table'?: string;
   constraints?: Record<string, unknown>;
+}
+
+export interface ForeignKey {
+  fields: string[];
+  reference: { resource: string; fields: string[] };
 }
 
 export interface TableSchema {
   fields: TableField[];
   primaryKey: string[];
+  /** Columns whose symbols are defined in codes.csv refer to it. */
+  foreignKeys?: ForeignKey[];
   missingValues: string[];
 }
 
@@ -40,10 +50,12 @@ export function tableSchema(dataset: DatasetName): TableSchema {
     if (p.maximum !== undefined) constraints.maximum = p.maximum;
     const f: TableField = { name, type: fieldType(p), title: p.title ?? name, description: p.description ?? '' };
     if (p['x-title-ja']) f['x-title-ja'] = p['x-title-ja'];
+    if (usesCodes(p.enum)) f['x-code-table'] = CODES_FILE;
     if (Object.keys(constraints).length) f.constraints = constraints;
     return f;
   });
-  return { fields, primaryKey: doc['x-primary-key'] ?? [], missingValues: [''] };
+  const foreignKeys = fields.filter((f) => f['x-code-table']).map((f): ForeignKey => ({ fields: [f.name], reference: { resource: CODES_RESOURCE, fields: ['symbol'] } }));
+  return { fields, primaryKey: doc['x-primary-key'] ?? [], ...(foreignKeys.length ? { foreignKeys } : {}), missingValues: [''] };
 }
 
 export function csvColumns(dataset: DatasetName): CsvColumn[] {

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface LockInfo {
   pid: number;
@@ -23,6 +23,9 @@ export type LockResult =
   | { ok: false; holder: LockInfo | null };
 
 export const DEFAULT_LOCK_MAX_AGE_MS = 6 * 3600 * 1000;
+
+/** The run lock of an output folder: taken by `run`, `ingest` and every scheduled run. */
+export const runLockPath = (outDir: string) => join(outDir, 'runs', 'lock');
 
 import { processAlive as pidAlive } from '../lib/durable.js';
 
