@@ -72,6 +72,8 @@ const RULES: Record<string, Builder> = {
   correction_invalid: () => '訂正ファイル(corrections.csv)の行の書き方が正しくないため、使っていません。',
   cell_truncated: (f) => `文字数が表計算ソフトの1つのセルに入る上限(32,767文字)を超えていたため、最初の${f.recomputed ?? ''}文字だけを公開しています。全文は元の PDF にあります。`,
   row_held: (f) => `${f.source_page ? `${f.source_page}ページの` : ''}この行は読み取りに疑いがあるため、担当者が確認するまで公開していません。`,
+  indicator_not_read: (f) => `報告書の${f.source_page ? `${f.source_page}ページ` : '概要'}に挙げられている数値目標${q(f.reported ?? '')}の表を読み取れませんでした。その値は公開していません。元の PDF を確かめてください。`,
+  policy_direction_not_read: (f) => `報告書の${f.source_page ? `${f.source_page}ページ` : '概要'}に挙げられている施策の基本的方向${q(f.reported ?? '')}の KPI の行を読み取れませんでした。その値は公開していません。`,
   review_accepted: (f) => `${f.source_page ? `${f.source_page}ページの` : ''}この行は読み取りに疑いがありましたが、担当者が元の PDF と照らし合わせて、読み取ったとおりで正しいと確認しました。`,
 };
 
