@@ -148,7 +148,13 @@ function scanBody(p: PageInput, band: HeaderBand | null, left: number, right: nu
   // Below the header (a header word hanging lower than the first row's top does not hide that row).
   const header = new Set(band?.words ?? []);
   const keep = (w: Word) => !header.has(w) && (band ? cy(w) > band.top + (band.bottom - band.top) / 2 : w.top >= top - 0.5) && w.bottom <= stopAt + 0.5;
-  const lines = linesIn(p, left, right).map((l) => l.filter(keep)).filter((l) => l.length > 0);
+  // Lines kept whole stay the same arrays (their texts are remembered).
+  const lines = linesIn(p, left, right)
+    .map((l) => {
+      const kept = l.filter(keep);
+      return kept.length === l.length ? l : kept;
+    })
+    .filter((l) => l.length > 0);
   const out: Word[][] = [];
   let prevBottom = top;
   const pitches: number[] = [];

@@ -144,8 +144,8 @@ function separateOutlook(last: Segment, following: Array<{ page: number; lines: 
 }
 
 export interface KpiContext {
-  /** Lines that follow the table: the rest of its column, the next column, the top of the next page. */
-  following: Array<{ page: number; lines: Word[][] }>;
+  /** Lines that follow the table: the rest of its column, the next column, the top of the next page (computed when asked). */
+  following: () => Array<{ page: number; lines: Word[][] }>;
 }
 
 /**
@@ -201,7 +201,7 @@ export function readKpi(input: Segment[], ctx: KpiContext): ExtractedKpiTable | 
   let outlLines = outl.lines;
   let outlRows = outl.perRow;
   if (outlRows.every((p) => p.length === 0)) {
-    const sep = separateOutlook(segments.at(-1)!, ctx.following);
+    const sep = separateOutlook(segments.at(-1)!, ctx.following());
     if (sep) {
       outlLines = sep.lines;
       regions.push(...sep.regions);

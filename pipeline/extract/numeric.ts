@@ -112,10 +112,16 @@ function yearsAsRows(ctx: Ctx): NumericTableRow[] {
   const cells = { target: rowCells(ctx, bands, 'target'), actual: rowCells(ctx, bands, 'actual'), progress: rowCells(ctx, bands, 'progress') };
   const spans = new Map<Role, Map<number, Array<{ s: number; w: Word }>>>();
   for (const role of SPANNING) spans.set(role, spanByBlock(ctx, bands, blockOfRow, role));
+  // Spanning cells are read once per block (every row of the block carries them).
+  const spanMemo = new Map<string, string>();
   return anchors.map((a, i) => {
     const b = blockOfRow[i]!;
     const rowsOfBlock = blockOfRow.flatMap((x, k) => (x === b ? [k] : []));
-    const span = (role: Role) => spanText(spans.get(role)!.get(b) ?? [], rowsOfBlock, bands);
+    const span = (role: Role) => {
+      const k = `${b}:${role}`;
+      if (!spanMemo.has(k)) spanMemo.set(k, spanText(spans.get(role)!.get(b) ?? [], rowsOfBlock, bands));
+      return spanMemo.get(k)!;
+    };
     const pages = new Set(rowsOfBlock.map((k) => anchors[k]!.page));
     for (const role of SPANNING) for (const x of spans.get(role)!.get(b) ?? []) pages.add(x.w.page);
     return {

@@ -66,7 +66,7 @@ export function readTables(input: PageInput[]): TablesResult {
   };
   const numeric = trace(numBands).map((segments) => readNumeric(segments)).filter((t): t is ExtractedNumericTable => t !== null);
   const kpi = trace(kpiBands, trimKpi)
-    .map((segments) => readKpi(segments, { following: following(pages, segments.at(-1)!) }))
+    .map((segments) => readKpi(segments, { following: () => following(pages, segments.at(-1)!) }))
     .filter((t): t is ExtractedKpiTable => t !== null);
   return { numeric, kpi };
 }

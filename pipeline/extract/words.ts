@@ -60,7 +60,9 @@ export function pageWords(runs: TextRun[], page: number): Word[] {
 
 /** Group words into visual lines (top to bottom), each sorted left to right. */
 export function toLines<W extends Word>(words: W[]): W[][] {
-  const sorted = [...words].sort((a, b) => cy(a) - cy(b) || a.x0 - b.x0);
+  const keyed = words.map((w) => ({ w, y: (w.top + w.bottom) / 2 }));
+  keyed.sort((a, b) => a.y - b.y || a.w.x0 - b.w.x0);
+  const sorted = keyed.map((k) => k.w);
   const lines: W[][] = [];
   let top = 0;
   let bottom = 0;
