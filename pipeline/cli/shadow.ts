@@ -15,6 +15,7 @@
 import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lstatOrNull } from '../lib/durable.js';
 
 export interface Shadow {
   dir: string;
@@ -43,14 +44,6 @@ function replicate(src: string, dst: string): void {
   else symlinkSync(src, dst); // a FIFO, socket or device: never opened, refused as a non-folder like the original
 }
 
-function lstatOrNull(path: string) {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 export function shadowOutput(outDir: string): Shadow {
   const dir = mkdtempSync(join(tmpdir(), 'sousei-kpi-check-'));

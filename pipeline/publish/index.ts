@@ -12,8 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../lib/hash.js';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
-import { fsyncDir, processAlive } from '../lib/durable.js';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { fsyncDir, processAlive, lstatOrNull } from '../lib/durable.js';
 import { atPath } from '../lib/faults.js';
 import { dirname, join } from 'node:path';
 import type { DatasetName, DatasetRecords, Finding } from '../lib/records.gen.js';
@@ -236,14 +236,6 @@ function existingRelease(releases: string, suffix: string, contentHash: string):
   return null;
 }
 
-function lstatOrNull(path: string) {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 /** Date part of a release id: the publishing day in Japan (the catalog's time zone). */
 function releaseDate(now: Date): string {

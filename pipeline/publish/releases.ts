@@ -11,9 +11,9 @@
  *   behind the folders; repairIndex, run at the start of every publish, brings it level
  *   again from the folders themselves (their changelog.json and manifest.json).
  */
-import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../lib/durable.js';
+import { writeFileAtomic, lstatOrNull } from '../lib/durable.js';
 import { isSystemError } from '../lib/faults.js';
 import { sha256Hex } from '../lib/hash.js';
 import { InputError } from '../lib/registry.js';
@@ -35,14 +35,6 @@ export interface LatestSwitch {
 
 type IndexDoc = ReleaseIndex & { latest_history?: LatestSwitch[] };
 
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 /** What the entry at `path` is, when it is not a real folder (or null when it does not exist or is one). */
 export function notAFolder(path: string): string | null {

@@ -16,17 +16,12 @@ import type { Finding, KPISummary, NumericTarget } from '../lib/records.gen.js';
 import type { NormalizedReport } from '../normalize/index.js';
 import { parseFiscalYear } from '../normalize/parse.js';
 import { decisionFor, type Decision } from './decisions.js';
+import type { Region } from '../extract/table-types.js';
 
 export type HeldDataset = 'numeric_targets' | 'kpi_summary';
 
 /** A page area in PDF points, top-down (as the extractor reports table regions). */
-export interface Region {
-  page: number;
-  x0: number;
-  x1: number;
-  top: number;
-  bottom: number;
-}
+export type { Region };
 
 export interface HeldRow {
   dataset: HeldDataset;
