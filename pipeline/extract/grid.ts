@@ -9,7 +9,7 @@
  * the words that fall in them.
  */
 import { columnEdgesIn, type Edge } from './edges.js';
-import { findHeaderBands, headerCells, headerLeaves, isHeaderLine, linesIn, type HeaderBand, type HeaderCell, type PageInput, wordsIn } from './header.js';
+import { isHeaderLine, linesIn, type HeaderBand, type HeaderCell, type PageInput } from './header.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { isStopLine, opensOtherTable } from './vocabulary.js';
 import { cx, cy, lineText, tightPhrases, toLines, type Word } from './words.js';
@@ -263,7 +263,6 @@ export function traceTable(start: HeaderBand, pages: PageInput[], kindBands: Hea
   let leaves = start.leaves;
   const [l0, r0] = tableBounds(start, page.edges);
   let seg = buildSegment(page, start, leaves, l0, r0, start.bottom + 0.5, nextTableTop(allBands, page.page, start.colLeft, start.bottom, page.height));
-  let left = start.colLeft;
   // A header at the foot of a page with its rows on the next: an empty segment that runs to the page end.
   let prevCols: Column[] | null = null;
   if (!seg && start.bottom > page.height * (1 - TABLE_SETTINGS.continuationTopShare)) prevCols = columnsFor(leaves, [], page.edges, start.colLeft, start.colRight, start.bottom, page.height);
@@ -278,27 +277,23 @@ export function traceTable(start: HeaderBand, pages: PageInput[], kindBands: Hea
     if (repeated) {
       used.push(repeated);
       leaves = repeated.leaves;
-      left = repeated.colLeft;
       const [l1, r1] = tableBounds(repeated, next.edges);
       seg = buildSegment(next, repeated, leaves, l1, r1, repeated.bottom + 0.5, nextTableTop(allBands, next.page, repeated.colLeft, repeated.bottom, next.height));
       continue;
     }
     // The table goes on at the same width (a page of the same format); a reading column narrower than it does not cut it.
-    const prev = segments.at(-1) ?? { left: l0, right: r0 };
-    left = prev.left;
-    const right = prev.right;
+    const { left, right } = segments.at(-1) ?? { left: l0, right: r0 };
     const firstTop = continuationTop(next, left, right, seg ? seg.columns : prevCols!);
     prevCols = null;
     if (firstTop === null) break;
     seg = buildSegment(next, null, leaves, left, right, firstTop, nextTableTop(allBands, next.page, left, firstTop - 1, next.height));
   }
-  void left;
   return { segments, usedBands: used };
 }
 
 /** Top of a headerless continuation: the first line near the page top that fits the previous columns (running headers do not). */
 function continuationTop(p: PageInput, left: number, right: number, cols: Column[]): number | null {
-  const lines = toLines(wordsIn(p, left, right)).filter((l) => Math.min(...l.map((w) => w.top)) < p.height * TABLE_SETTINGS.continuationTopShare);
+  const lines = linesIn(p, left, right).filter((l) => Math.min(...l.map((w) => w.top)) < p.height * TABLE_SETTINGS.continuationTopShare);
   for (const line of lines) {
     // Another table's header (a separate 達成見込み table) is not this table going on.
     if (isStopLine(lineText(line)) || opensOtherTable(lineText(line)) || isHeaderLine(line)) return null;
@@ -311,4 +306,3 @@ function continuationTop(p: PageInput, left: number, right: number, cols: Column
   return null;
 }
 
-export { findHeaderBands, headerCells, headerLeaves };

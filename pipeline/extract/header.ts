@@ -314,7 +314,6 @@ export function findHeaderBands(pages: PageInput[], key: RegExp, also: RegExp[],
   return out.sort((a, b) => a.page - b.page || a.top - b.top);
 }
 
-export { cy };
 
 /** A line of two or more whole header cells and no values: the header of another table met inside a body. */
 export function isHeaderLine(line: Word[]): boolean {

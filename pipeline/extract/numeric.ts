@@ -13,7 +13,7 @@ import { isYearLabel, YEAR_LABEL_START_RE, yearNumber } from './header.js';
 import { anchorBands, bandOf, findAnchors, keyColumn, repairFragments, type Anchor, type Band } from './rows.js';
 import type { ExtractedNumericTable, HeaderColumn, NumericTableRow, Region } from './table-types.js';
 import { NUMERIC, roleOf, rowLabelOf, type NumericRole, type RowLabel } from './vocabulary.js';
-import { cellText, cy, type Word } from './words.js';
+import { cellText, type Word } from './words.js';
 
 type Role = NumericRole | 'yearColumn' | null;
 
@@ -224,6 +224,5 @@ export function readNumeric(segments: Segment[]): ExtractedNumericTable | null {
   const header: HeaderColumn[] = first.columns.map((c, k) => ({ role: roles[0]![k] ?? 'other', text: c.header, x0: c.x0, x1: c.x1 }));
   const regions: Region[] = segments.map((s) => ({ page: s.page, x0: s.left, x1: s.right, top: (s.header?.top ?? s.top) - 1, bottom: s.bottom + 1 }));
   const method = segments.every((s) => s.columns.every((c) => c.ruled)) ? 'ruled' : 'aligned';
-  void cy;
   return { page: first.header?.page ?? first.page, pages: [...new Set(segments.map((s) => s.page))], method, orientation: across ? 'years-as-columns' : 'years-as-rows', header, rows, issues, regions };
 }

@@ -22,7 +22,6 @@ import { KPI, NUMERIC, roleOf } from './vocabulary.js';
 import { toLines, type Word } from './words.js';
 
 export type { ExtractedKpiTable, ExtractedNumericTable, HeaderColumn, KpiTableRow, NumericTableRow, Region } from './table-types.js';
-export { YEAR_LABEL_RE, yearNumber } from './header.js';
 
 export interface TablesResult {
   numeric: ExtractedNumericTable[];
