@@ -175,7 +175,12 @@ function yearsAsColumns(ctx: Ctx): NumericTableRow[] {
 }
 
 /** Structural checks of each block: every plan year once and in order, a name. */
-function checkBlocks(rows: NumericTableRow[]): string[] {
+/** Header words that never belong in an indicator's name. */
+const HEADER_IN_NAME = /基準値|目標値|実績値|進捗度|H\d+目標|平成\d+目標/u;
+/** A quantity with its unit (64.6%, 1,120万人) inside a name: a value cell read into the name column. */
+const VALUE_IN_NAME = /\d[\d,.]*\s*(%|％|万人|千人|人|件|万円|千円|円|▼)/u;
+
+function checkBlocks(rows: NumericTableRow[], hasBaseline: boolean): string[] {
   const byBlock = new Map<number, NumericTableRow[]>();
   for (const r of rows) byBlock.set(r.block, [...(byBlock.get(r.block) ?? []), r]);
   const spans = [...byBlock.values()].map((rs) => rs.map((r) => yearNumber(r.year)).join(','));
@@ -191,7 +196,12 @@ function checkBlocks(rows: NumericTableRow[]): string[] {
       problems.push(`indicator ${b + 1} has the years ${rs.map((r) => r.year).join(', ')}; most indicators have FY${planLabels[0]}–FY${planLabels.at(-1)}`);
     }
     for (let i = 1; i < ys.length; i++) if (ys[i] !== ys[i - 1]! + 1) problems.push(`indicator ${b + 1}: year ${rs[i]!.year} does not follow ${rs[i - 1]!.year}`);
-    if (!rs[0]?.name.trim()) problems.push(`indicator ${b + 1}: no indicator name found`);
+    const name = rs[0]?.name.replace(/\s+/gu, '') ?? '';
+    if (!name) problems.push(`indicator ${b + 1}: no indicator name found`);
+    // A name holding a header word or the baseline cell left empty: a column boundary is not where the table draws it.
+    else if (HEADER_IN_NAME.test(name)) problems.push(`indicator ${b + 1}: its name "${name}" holds header text`);
+    else if (VALUE_IN_NAME.test(name)) problems.push(`indicator ${b + 1}: its name "${name}" holds a value`);
+    if (hasBaseline && !rs[0]?.baseline.trim()) problems.push(`indicator ${b + 1}: its baseline → final target cell is empty`);
     for (const r of rs) r.problems.push(...problems);
     issues.push(...problems);
   }
@@ -220,7 +230,7 @@ export function readNumeric(segments: Segment[]): ExtractedNumericTable | null {
   }
   const rows = across ? yearsAsColumns(ctx) : yearsAsRows(ctx);
   if (rows.length === 0) return null;
-  const issues = [...checkBlocks(rows), ...accountStray(ctx)];
+  const issues = [...checkBlocks(rows, roles.some((r) => r.includes('baseline'))), ...accountStray(ctx)];
   const header: HeaderColumn[] = first.columns.map((c, k) => ({ role: roles[0]![k] ?? 'other', text: c.header, x0: c.x0, x1: c.x1 }));
   const regions: Region[] = segments.map((s) => ({ page: s.page, x0: s.left, x1: s.right, top: (s.header?.top ?? s.top) - 1, bottom: s.bottom + 1 }));
   const method = segments.every((s) => s.columns.every((c) => c.ruled)) ? 'ruled' : 'aligned';
