@@ -125,7 +125,7 @@ const cases: Case[] = [
     name: 'a table that fails its structure checks',
     args: () => [bad('broken-table.pdf')],
     file: () => bad('broken-table.pdf'),
-    problem: 'the numeric-target table (page 1) fails its structure checks: indicator 1 has the years H29; most indicators have FY2015–FY2015; indicator 1: no indicator name found; indicator 2: no indicator name found; and 7 more',
+    problem: 'the numeric-target table (page 1) fails its structure checks: indicator 1 has the years H29; most indicators have FY2015–FY2015; indicator 1: no indicator name found; indicator 1: its baseline → final target cell is empty; and 13 more',
     hint: /not one the extractor can read/u,
   },
   { name: 'a file that does not exist', args: () => [join(ROOT, 'test/fixtures/bad/no-such-file.pdf')], file: () => join(ROOT, 'test/fixtures/bad/no-such-file.pdf'), problem: 'file not found', hint: /check the path/u },
