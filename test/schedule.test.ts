@@ -270,6 +270,10 @@ describe('scheduled runs end to end (real report, real HTTP on 127.0.0.1, real p
       expect(r2).toMatchObject({ status: 'ok', releaseId: r1!.releaseId });
       expect(report(r2)).toContain('not modified (304)');
       expect(report(r2)).toMatch(/Published: no change, release/);
+      // …and the unchanged report is not parsed again: its extraction comes from the cache under the output folder.
+      const events = readFileSync(join(t.out, 'runs', `${r2!.id}.jsonl`), 'utf8');
+      expect(events).toMatch(/pipeline-extract.*from the cache/u);
+      expect(readFileSync(join(t.out, 'runs', `${r1!.id}.jsonl`), 'utf8')).not.toMatch(/from the cache/u);
       expect(releases()).toHaveLength(1);
       expect(t.files()).toEqual(raw1);
       expect(readFileSync(t.sourcesPath, 'utf8')).toBe(reg1);

@@ -17,6 +17,7 @@ import { InputError } from '../lib/registry.js';
 import { addReport, FetchError, ingest, type FetchLimits, type IngestResult, type NewReport } from '../ingest/index.js';
 import { acquireLock } from './lock.js';
 import { RunLog, type Level } from './runlog.js';
+import { ExtractCache } from '../extract/cache.js';
 
 export type RunKind = 'ingest' | 'scheduled' | 'catch-up' | 'retry' | 'manual';
 export type JobStatus = 'ok' | 'failed' | 'aborted' | 'busy';
@@ -103,6 +104,8 @@ export async function runJob(opts: JobOptions): Promise<JobResult> {
             outDir: opts.outDir,
             ...opts.publish,
             extract: opts.extract ?? pool!.extract,
+            // Unchanged reports are not parsed again (the same cache as `run`, under the output folder).
+            cache: new ExtractCache(opts.outDir, { warn: (message) => log.event('warn', 'extraction-cache', { message }) }),
             log: (stage, message) => log.event('info', `pipeline-${stage}`, { message }),
           });
         } finally {
