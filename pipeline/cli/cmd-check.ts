@@ -6,11 +6,11 @@ import { dropPrestarted } from '../extract/spawn.js';
 import type { Finding } from '../lib/records.gen.js';
 import { InputError } from '../lib/registry.js';
 import type { Changelog } from '../publish/changelog.js';
-import { checkBaseUrl, parseCommand } from './args.js';
 import type { Command } from './main.js';
 import { createProgress } from './progress.js';
 import { runPipeline, type RunResult } from './run.js';
-import { IN_FLIGHT_PER_WORKER, RUN_OPTIONS, runOptionsFrom } from './run-options.js';
+import { parseRunArgs } from './run-args.js';
+import { IN_FLIGHT_PER_WORKER } from './run-options.js';
 import { shadowOutput, type Shadow } from './shadow.js';
 import { exitStatus, printStopped, releaseFindings, summaryLines, timingsLine } from './summary.js';
 
@@ -79,14 +79,9 @@ export const checkCommand: Command = {
 };
 
 async function checkWith(argv: string[]): Promise<number> {
-  const args = parseCommand('check', usage, { args: argv, allowPositionals: true, options: RUN_OPTIONS }, checkBaseUrl);
-  if (typeof args === 'number') return args;
-  const v = args.values;
-  const parsed = runOptionsFrom('check', v, args.positionals);
-  if (!parsed.ok) {
-    process.stderr.write(`${parsed.message}\n`);
-    return 2;
-  }
+  const parsed = parseRunArgs('check', usage, argv);
+  if (typeof parsed === 'number') return parsed;
+  const v = parsed.values;
   const outDir = parsed.options.outDir;
   const started = performance.now();
   // No run lock: check writes nothing into the output folder, so it neither takes the lock nor waits for a run holding it.

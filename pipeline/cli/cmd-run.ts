@@ -3,12 +3,12 @@ import { createExtractPool, DEFAULT_LIMITS } from '../extract/pool.js';
 import { dropPrestarted } from '../extract/spawn.js';
 import { latestRelease } from '../publish/index.js';
 import { acquireLock, runLockPath } from '../schedule/lock.js';
-import { checkBaseUrl, parseCommand } from './args.js';
 import { checkCommand } from './cmd-check.js';
 import type { Command } from './main.js';
 import { createProgress } from './progress.js';
 import { describeError, runPipeline } from './run.js';
-import { IN_FLIGHT_PER_WORKER, RUN_OPTIONS, runOptionsFrom } from './run-options.js';
+import { parseRunArgs } from './run-args.js';
+import { IN_FLIGHT_PER_WORKER } from './run-options.js';
 import { exitStatus, printStopped, releaseFindings, summaryLines, timingsLine } from './summary.js';
 
 const usage = `Usage: sousei-kpi run [FILE.pdf ...] [options]
@@ -95,14 +95,9 @@ export const runCommand: Command = {
 };
 
 async function runCommandWith(argv: string[]): Promise<number> {
-  const args = parseCommand('run', usage, { args: argv, allowPositionals: true, options: RUN_OPTIONS }, checkBaseUrl);
-  if (typeof args === 'number') return args;
-  const v = args.values;
-  const parsed = runOptionsFrom('run', v, args.positionals);
-  if (!parsed.ok) {
-    process.stderr.write(`${parsed.message}\n`);
-    return 2;
-  }
+  const parsed = parseRunArgs('run', usage, argv);
+  if (typeof parsed === 'number') return parsed;
+  const v = parsed.values;
   const quiet = v.quiet;
   const started = performance.now();
   const outDir = parsed.options.outDir;

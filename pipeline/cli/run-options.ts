@@ -62,3 +62,4 @@ export function runOptionsFrom(command: string, v: RunValues, files: string[]): 
     },
   };
 }
+

@@ -29,15 +29,18 @@ export function fillEdges(fills: Fill[], pageWidth: number, pageHeight: number):
   return out;
 }
 
-/** Snap edges of one direction that lie within `edgeSnap` of each other, then join collinear pieces. */
-export function mergeEdges(edges: Edge[]): Edge[] {
+/**
+ * Snap edges of one direction that lie within `snap` of each other, then join
+ * collinear pieces closer than `join` (defaults: the table engine's settings).
+ */
+export function mergeEdges(edges: Edge[], snap: number = TABLE_SETTINGS.edgeSnap, join: number = TABLE_SETTINGS.edgeJoin): Edge[] {
   const out: Edge[] = [];
   for (const dir of ['h', 'v'] as const) {
     const sorted = edges.filter((e) => e.dir === dir).sort((a, b) => a.at - b.at);
     const groups: Edge[][] = [];
     for (const e of sorted) {
       const g = groups.at(-1);
-      if (g && e.at - g.at(-1)!.at <= TABLE_SETTINGS.edgeSnap) g.push(e);
+      if (g && e.at - g.at(-1)!.at <= snap) g.push(e);
       else groups.push([e]);
     }
     for (const g of groups) {
@@ -45,7 +48,7 @@ export function mergeEdges(edges: Edge[]): Edge[] {
       const spans = g.map((e) => [e.from, e.to] as [number, number]).sort((a, b) => a[0] - b[0]);
       let cur = spans[0]!;
       for (const s of spans.slice(1)) {
-        if (s[0] <= cur[1] + TABLE_SETTINGS.edgeJoin) cur = [cur[0], Math.max(cur[1], s[1])];
+        if (s[0] <= cur[1] + join) cur = [cur[0], Math.max(cur[1], s[1])];
         else {
           out.push({ dir, at, from: cur[0], to: cur[1] });
           cur = s;

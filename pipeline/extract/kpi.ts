@@ -178,15 +178,12 @@ export function trimKpi(segments: Segment[]): Segment[] {
   return end ? cutAt(segments, end) : segments;
 }
 
-export function readKpi(input: Segment[], ctx: KpiContext): ExtractedKpiTable | null {
-  let segments = input;
+/** Read a KPI table from its segments (already trimmed by `trimKpi`). */
+export function readKpi(segments: Segment[], ctx: KpiContext): ExtractedKpiTable | null {
   const cols = segments.map(kpiColumns);
   const isAnchor = (t: string) => leadingCircled(t) !== null;
   const nameCol = keyColumn((seg) => cols[segments.indexOf(seg)]!.flatMap((c, k) => (c.role === 'name' ? [k] : [])), isAnchor);
-  const found = findAnchors(segments, nameCol, isAnchor);
-  const end = tableEnd(segments, found, cols);
-  if (end) segments = cutAt(segments, end);
-  const anchors = end ? found.slice(0, end.index) : found;
+  const anchors = findAnchors(segments, nameCol, isAnchor);
   if (anchors.length === 0) return null;
   const bands = anchorBands(segments, anchors, nameCol);
   const issues: string[] = [];

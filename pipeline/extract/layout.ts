@@ -3,7 +3,7 @@
  * baseline, so words pdf.js split mid-word are whole again) → lines, and the
  * page's column structure for reading order.
  */
-import { pageEdges, type Edge } from './edges.js';
+import { mergeEdges, pageEdges, type Edge } from './edges.js';
 import type { RawPage, Rule, TextRun } from './pdf.js';
 import { pageWords, type Word } from './words.js';
 import { isCjk } from './text.js';
@@ -181,33 +181,9 @@ export function buildLines(chunks: Chunk[], gutters: number[], page: number): Li
   return lines;
 }
 
-/** Merge collinear, overlapping or touching rules (Word draws each cell edge separately). */
+/** Merge collinear, overlapping or touching rules (Word draws each cell edge separately); tighter than the table engine's edges. */
 export function mergeRules(rules: Rule[]): Rule[] {
-  const out: Rule[] = [];
-  for (const dir of ['h', 'v'] as const) {
-    const rs = rules.filter((r) => r.dir === dir).sort((a, b) => a.at - b.at || a.from - b.from);
-    const groups: Rule[][] = [];
-    for (const r of rs) {
-      const g = groups.at(-1);
-      if (g && Math.abs(g[0]!.at - r.at) <= 1.5) g.push(r);
-      else groups.push([r]);
-    }
-    for (const g of groups) {
-      const at = g.reduce((s, r) => s + r.at, 0) / g.length;
-      const segs = g.map((r) => [r.from, r.to] as [number, number]).sort((a, b) => a[0] - b[0]);
-      let cur = segs[0]!;
-      for (let i = 1; i < segs.length; i++) {
-        const s = segs[i]!;
-        if (s[0] <= cur[1] + 2) cur = [cur[0], Math.max(cur[1], s[1])];
-        else {
-          out.push({ dir, at, from: cur[0], to: cur[1] });
-          cur = s;
-        }
-      }
-      out.push({ dir, at, from: cur[0], to: cur[1] });
-    }
-  }
-  return out;
+  return mergeEdges(rules, 1.5, 2);
 }
 
 /**

@@ -8,13 +8,8 @@ import type { TextRun } from './pdf.js';
 import { TABLE_SETTINGS } from './settings.js';
 import { isCjk } from './text.js';
 
-export interface Word {
-  text: string;
-  x0: number;
-  x1: number;
-  top: number;
-  bottom: number;
-  size: number;
+/** A piece of a text run: its text and box (the run's font dropped), with its page and the run it was cut from. */
+export interface Word extends Omit<TextRun, 'font'> {
   page: number;
   /** Index of the text run the word was cut from (words of one run were drawn as one piece of text). */
   run: number;

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { extractReport } from '../../extract/index.js';
 import { loadIndicators } from '../../lib/registry.js';
-import type { IndicatorRegistry } from '../../lib/records.gen.js';
+import type { IndicatorRegistry, KPISummary } from '../../lib/records.gen.js';
 import { normalizeReport } from '../../normalize/index.js';
 import { parseQuantity } from '../../normalize/parse.js';
 import { validateReport } from '../../validate/index.js';
@@ -36,18 +36,8 @@ interface CorpusRow {
   progress_reported: string | null;
   evaluation_reported: string | null;
 }
-interface CorpusKpi {
-  goal_no: number;
-  policy_direction_no: number;
-  kpi_count: number;
-  achieved: number;
-  mostly_achieved: number;
-  not_achieved: number;
-  undetermined: number;
-  outlook_a: number;
-  outlook_b: number;
-  outlook_c: number;
-}
+/** A KPI row of the corpus expectations: the counted columns of the published record. */
+type CorpusKpi = Pick<KPISummary, 'goal_no' | 'policy_direction_no' | 'kpi_count' | 'achieved' | 'mostly_achieved' | 'not_achieved' | 'undetermined' | 'outlook_a' | 'outlook_b' | 'outlook_c'>;
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
