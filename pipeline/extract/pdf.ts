@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
 import { withoutCanvas } from './no-canvas.js';
+import { loadPdfjsScript, saveCodeCaches } from './pdfjs-script.js';
 import { normalizeText } from './text.js';
 
 export interface TextRun {
@@ -237,6 +238,8 @@ export async function openPdf(data: Uint8Array): Promise<OpenedPdf> {
           await doc.destroy();
         } finally {
           end();
+          // pdf.js's code as compiled for this document, for the next process (after the reply is sent).
+          setImmediate(saveCodeCaches);
         }
       },
     };
@@ -274,10 +277,12 @@ export function pdfjs(): Promise<PdfJs> {
     // synchronous FlateStream, the same decoder it falls back to when zlib rejects a stream.
     // Nothing else in an extraction process uses it.
     delete (globalThis as { DecompressionStream?: unknown }).DecompressionStream;
-    const lib = await withoutCanvas(() => import('pdfjs-dist/legacy/build/pdf.mjs'));
+    // From the built scripts with V8's code cache when there are some (pdfjs-script.ts).
+    const lib = await withoutCanvas(async () => (loadPdfjsScript('pdf') as PdfJs | null) ?? import('pdfjs-dist/legacy/build/pdf.mjs'));
     // Run pdf.js's worker code in this thread (the process is already a worker of the pool);
     // openPdf connects each document to it through an InProcessPort.
-    const entry = (await import('pdfjs-dist/legacy/build/pdf.worker.mjs')).WorkerMessageHandler as Partial<WorkerEntry> | null;
+    const workerModule = (loadPdfjsScript('pdf.worker') as { WorkerMessageHandler?: unknown } | null) ?? (await import('pdfjs-dist/legacy/build/pdf.worker.mjs'));
+    const entry = workerModule.WorkerMessageHandler as Partial<WorkerEntry> | null;
     if (typeof entry?.initializeFromPort !== 'function') throw new Error('pdf.js worker module without WorkerMessageHandler.initializeFromPort');
     workerEntry = entry as WorkerEntry;
     // The legacy build replaces Array.prototype.push with a core-js polyfill that only
