@@ -14,9 +14,10 @@ import { atPath, environmentFault, isSystemError } from '../lib/faults.js';
 import { InputError, loadIndicators, loadSources } from '../lib/registry.js';
 import { Spill } from '../lib/spill.js';
 import type { Finding, SourceReport } from '../lib/records.gen.js';
+import { prepareValidators } from '../lib/schemas.js';
 import { applyCorrections, CorrectionsError, loadCorrections, unmatchedCorrections, type Correction, type CorrectionIssue } from '../normalize/corrections.js';
 import { normalizeReport, ReportStructureError, type NormalizedReport } from '../normalize/index.js';
-import { publish, type PublishReport, type PublishResult, type SourceInfo } from '../publish/index.js';
+import { preparePublish, publish, type PublishReport, type PublishResult, type SourceInfo } from '../publish/index.js';
 import { loadPublicationConfig } from '../publish/publication.js';
 import { validateReport, type ValidationSummary } from '../validate/index.js';
 import { loadDecisions } from '../review/decisions.js';
@@ -202,6 +203,27 @@ function extractOnce(extract: (data: Uint8Array, file: string) => Promise<Extrac
   };
 }
 
+/**
+ * Load what the later stages need while the first extractions run: the process only
+ * waits for its workers then, and otherwise pays for it after the first result. One
+ * step per turn of the event loop, so a worker's message is never kept waiting long.
+ * Best effort: a step that fails here fails again where it is needed, and is reported there.
+ */
+function warmUp(): void {
+  const steps = [prepareValidators, preparePublish];
+  const next = () => {
+    const step = steps.shift();
+    if (!step) return;
+    try {
+      step();
+    } catch {
+      /* reported where it is needed */
+    }
+    setImmediate(next);
+  };
+  setImmediate(next);
+}
+
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
   const maxBytes = opts.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
@@ -272,6 +294,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       ));
     };
     for (let i = 0; i < ahead; i++) start(i);
+    warmUp();
     for (const [i, job] of jobs.entries()) {
       try {
         start(i);

@@ -103,11 +103,26 @@ const require = createRequire(import.meta.url);
 const PDFJS_DIR = dirname(require.resolve('pdfjs-dist/package.json'));
 
 /**
- * The one part of a DOM document pdf.js's FontLoader touches when the Font Loading
- * API is absent: a <style> element whose sheet takes @font-face rules. Node counts
- * as loading fonts synchronously, so once the rule is "inserted" the font is ready.
+ * A font face that is never drawn with: what pdf.js's FontLoader makes of each embedded
+ * font when the document has the Font Loading API (below). It keeps nothing of the font.
  */
-const FONT_RULE_SINK = {
+class UnrenderedFontFace {
+  readonly loaded: Promise<UnrenderedFontFace> = Promise.resolve(this);
+  constructor(readonly family: string) {}
+  load(): Promise<UnrenderedFontFace> {
+    return this.loaded;
+  }
+}
+
+/**
+ * The part of a DOM document pdf.js's FontLoader touches: the Font Loading API (a `fonts`
+ * set taking FontFace objects). Without it pdf.js asks its worker for the "font fallback",
+ * which compiles every glyph it meets into a path and posts each one over (12-25% of a CJK
+ * report's time); with only a <style> sheet it base64-encodes each whole font file into an
+ * @font-face rule (a tenth of a cold start, issue 15). Here the faces go nowhere: we never render.
+ */
+const FONT_SINK = {
+  fonts: { add: () => undefined, delete: () => undefined },
   createElement: () => ({ sheet: { cssRules: { length: 0 }, insertRule: () => 0 }, remove: () => undefined }),
   documentElement: { getElementsByTagName: () => [{ append: () => undefined }] },
 };
@@ -127,11 +142,8 @@ export function loadOptions(data: Uint8Array) {
     // false, with ownerDocument below: glyph outlines are not compiled into paths (we
     // never render). true compiles every glyph shown, about 2.5× the operator-list time.
     disableFontFace: false,
-    // Where the display side puts a font's @font-face rule. Node has no document, so
-    // without this pdf.js's font loading fails, asks its worker for the "font fallback",
-    // and the worker then compiles every glyph it meets into a path and posts each one
-    // over (12-25% of a CJK report's time). The rule is dropped: we never render.
-    ownerDocument: FONT_RULE_SINK,
+    // Where the display side loads fonts (FONT_SINK): nowhere.
+    ownerDocument: FONT_SINK,
     useSystemFonts: false,
     stopAtErrors: false,
     verbosity: 0,
@@ -277,6 +289,8 @@ export function pdfjs(): Promise<PdfJs> {
     // synchronous FlateStream, the same decoder it falls back to when zlib rejects a stream.
     // Nothing else in an extraction process uses it.
     delete (globalThis as { DecompressionStream?: unknown }).DecompressionStream;
+    // pdf.js makes a FontFace for each font it loads into FONT_SINK; Node has no such class.
+    (globalThis as { FontFace?: unknown }).FontFace ??= UnrenderedFontFace;
     // From the built scripts with V8's code cache when there are some (pdfjs-script.ts).
     const lib = await withoutCanvas(async () => (loadPdfjsScript('pdf') as PdfJs | null) ?? import('pdfjs-dist/legacy/build/pdf.mjs'));
     // Run pdf.js's worker code in this thread (the process is already a worker of the pool);

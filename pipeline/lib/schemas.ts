@@ -67,6 +67,11 @@ function validators(): (file: string) => ValidateFunction | undefined {
   return compiled;
 }
 
+/** Load the record validators now (run.ts does while the first PDF is being read), instead of at the first record. */
+export function prepareValidators(): void {
+  validators();
+}
+
 export function schemaDoc(file: string): RecordSchema {
   const doc = load().docs.get(file);
   if (!doc) throw new Error(`unknown schema ${file}`);

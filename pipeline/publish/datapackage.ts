@@ -23,6 +23,11 @@ function profile(): ValidateFunction {
   return validate;
 }
 
+/** Load the profile's validator now (run.ts does while the first PDF is being read), instead of when the release is written. */
+export function prepareDataPackageProfile(): void {
+  profile();
+}
+
 /** Throws when the descriptor does not satisfy the Data Package v2 profile. */
 export function assertValidDataPackage(descriptor: unknown): void {
   const v = profile();

@@ -22,7 +22,8 @@ import { schemaDoc } from '../lib/schemas.js';
 import type { NormalizedReport } from '../normalize/index.js';
 import { cumulative } from './cumulative.js';
 import { CODES_FILE, CODES_RESOURCE, codesCsv, codesTableSchema } from './codes.js';
-import { assertValidDataPackage, buildDataPackage } from './datapackage.js';
+import { assertValidDataPackage, buildDataPackage, prepareDataPackageProfile } from './datapackage.js';
+import { csvStringify } from '../lib/lazy.js';
 import { jstDate, type PublicationConfig } from './publication.js';
 import { InputError } from '../lib/registry.js';
 import { ChangelogBuilder, changelogMarkdown, readReleaseIndex, type PublicationOptions, type ReleaseIndexEntry, type RowTables } from './changelog.js';
@@ -248,6 +249,16 @@ function releaseDate(now: Date): string {
  * folder renamed into place; then `latest` moves. A release whose content
  * equals an existing one is not kept twice: `latest` moves to that one.
  */
+/**
+ * Load what writing a release needs (the CSV writer, the Data Package profile's validator)
+ * now rather than when the release is written: run.ts calls it while the first PDF is
+ * being read, when the process would otherwise wait idle (issue 15: cold start).
+ */
+export function preparePublish(): void {
+  csvStringify();
+  prepareDataPackageProfile();
+}
+
 export function publish(outDir: string, input: PublishInput, now = new Date()): PublishResult {
   const releases = releasesFolder(outDir);
   const baseUrl = input.baseUrl ? normaliseBaseUrl(input.baseUrl) : null;
