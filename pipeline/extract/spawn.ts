@@ -23,15 +23,24 @@ export function workerScript(): string {
   return built;
 }
 
-/** Fork one worker with a V8 heap limit of `maxMemoryMb`. */
-export function forkWorker(maxMemoryMb: number): ChildProcess {
-  return fork(workerScript(), [], {
+/** The V8 flags of a worker with a heap limit of `maxMemoryMb` (the bench runs its machine-ceiling processes with them too). */
+export function workerExecArgv(maxMemoryMb: number): string[] {
+  return [
+    `--max-old-space-size=${maxMemoryMb}`,
     // Single-threaded GC: V8's parallel GC helpers in every worker compete with the other
     // workers for the same cores; on 2 cores a batch runs about 20% faster without them.
+    '--single-threaded-gc',
     // A young generation of 16 MiB from the start: reading a report allocates fast, and with
     // V8's default (1 MiB, grown on demand) a cold worker spends about a tenth of its first
     // document in scavenges (issue 15: cold start).
-    execArgv: [`--max-old-space-size=${maxMemoryMb}`, '--single-threaded-gc', '--min-semi-space-size=16'],
+    '--min-semi-space-size=16',
+  ];
+}
+
+/** Fork one worker with a V8 heap limit of `maxMemoryMb`. */
+export function forkWorker(maxMemoryMb: number): ChildProcess {
+  return fork(workerScript(), [], {
+    execArgv: workerExecArgv(maxMemoryMb),
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
