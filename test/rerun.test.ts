@@ -173,10 +173,13 @@ describe('a run on unchanged input', () => {
 });
 
 describe('a change makes the next run a full one', () => {
-  it('one byte of a registered PDF: the full run refuses it as not the registered file', () => {
-    const f = recorded();
+  it('one byte of a registered PDF: the full run refuses it as not the registered file; put back, the last good run stands', () => {
+    const f = fixture();
+    const good = run(f);
+    expectFull(good, 0);
     const pdf = join(f.raw, PDF_NAME);
-    const data = readFileSync(pdf);
+    const original = readFileSync(pdf);
+    const data = Buffer.from(original);
     data[data.length - 1] = 0x20; // the newline after %%EOF
     writeFileSync(pdf, data);
     const r = run(f);
@@ -184,6 +187,9 @@ describe('a change makes the next run a full one', () => {
     expect(r.stderr).toContain(`${pdf}: sha256`);
     expect(r.stderr).toContain('does not match the registry');
     expectFull(run(f), 1); // a failed run records nothing
+    // …and changes nothing: the record of the last good run still describes input and folder.
+    writeFileSync(pdf, original);
+    expectSkipped(run(f), good);
   });
 
   it('one byte of a PDF given on the command line: parsed again and published', () => {
@@ -305,9 +311,10 @@ describe('a change makes the next run a full one', () => {
     expectSkipped(run(f, [], main), full);
     expectFull(run(f), 0); // and the record of that build is not this one's
     rmSync(versionFile);
+    const record = readFileSync(runRecordPath(f.out), 'utf8');
     expectFull(run(f, [], main), 0);
-    expect(existsSync(runRecordPath(f.out))).toBe(false);
     expectFull(run(f, [], main), 0);
+    expect(readFileSync(runRecordPath(f.out), 'utf8')).toBe(record); // nothing recorded without a version
   });
 
   it('a run lock held by a running process: the full run says so, as always', () => {

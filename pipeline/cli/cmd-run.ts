@@ -9,7 +9,7 @@ import { createProgress } from './progress.js';
 import { describeError, runPipeline } from './run.js';
 import { parseRunArgs } from './run-args.js';
 import { IN_FLIGHT_PER_WORKER } from './run-options.js';
-import { fingerprintOptions, forgetRunRecord, inputFingerprint, outState, RUN_RECORD_FORMAT, runRecordPath, writeRunRecord, type FingerprintOptions } from './run-record.js';
+import { fingerprintOptions, inputFingerprint, outState, RUN_RECORD_FORMAT, runRecordPath, writeRunRecord, type FingerprintOptions } from './run-record.js';
 import type { RunResult } from './run.js';
 import { EXIT, exitStatus, printStopped, releaseFindings, summaryLines, timingsLine } from './summary.js';
 
@@ -142,8 +142,6 @@ async function runCommandWith(argv: string[]): Promise<number> {
   const outDir = parsed.options.outDir;
   const lock = takeLock(outDir, quiet);
   if (!lock) return 1;
-  // Until this run records itself, no later run may be skipped on the strength of an older record.
-  forgetRunRecord(outDir);
   const fingerprint = fingerprintOptions(parsed);
   const inputBefore = inputFingerprint(fingerprint);
   const latestBefore = latestRelease(outDir);

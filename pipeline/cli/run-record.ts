@@ -16,13 +16,18 @@
  *   of a killed writer is cleaned), the review queue and the names in review/ (a run with
  *   no held rows removes the folder), and leftover `latest` links of killed writers.
  *
+ * A run that fails, or publishes with a failed file, leaves the record as it is (and the
+ * output folder too: nothing was published). That is safe because the record answers only
+ * a run whose input and output folder are again exactly those of the run it records,
+ * whatever ran in between; and the pipeline gives the same release for the same input.
+ *
  * Nothing in the state depends on the day: on unchanged content publish adopts the
  * existing release whatever its date (its id is looked up by content hash, the date part
  * only names a new release), so a record made on one day holds on the next.
  *
  * Imports only node builtins and small modules: the re-run check loads it before anything else.
  */
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../lib/durable.js';
@@ -247,13 +252,4 @@ export function writeRunRecord(outDir: string, record: RunRecord): void {
   const path = runRecordPath(outDir);
   mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
-}
-
-/** Remove the record (a full run does so first: until it writes a new one, nothing is skipped). */
-export function forgetRunRecord(outDir: string): void {
-  try {
-    rmSync(runRecordPath(outDir), { force: true });
-  } catch {
-    /* e.g. .cache/run is a file: there is no record to forget, and writing one will warn */
-  }
 }
