@@ -6,11 +6,10 @@ import { acquireLock, runLockPath } from '../schedule/lock.js';
 import { checkCommand } from './cmd-check.js';
 import type { Command } from './main.js';
 import { createProgress } from './progress.js';
-import { describeError, runPipeline } from './run.js';
+import { describeError, runPipeline, type RunResult } from './run.js';
 import { parseRunArgs } from './run-args.js';
 import { IN_FLIGHT_PER_WORKER } from './run-options.js';
 import { fingerprintOptions, inputFingerprint, outState, RUN_RECORD_FORMAT, runRecordPath, writeRunRecord, type FingerprintOptions } from './run-record.js';
-import type { RunResult } from './run.js';
 import { EXIT, exitStatus, printStopped, releaseFindings, summaryLines, timingsLine } from './summary.js';
 
 const usage = `Usage: sousei-kpi run [FILE.pdf ...] [options]
@@ -46,12 +45,13 @@ Options:
   -h, --help                this help
 
 Writes a new release under DIR/releases/<date>-<hash>/ and points DIR/latest at it;
-unchanged input publishes no new release. A run on input identical to the last run's
-(the same PDFs, raw/ files, options and build), whose release and review queue are as
-that run left them, only says so: the last run is recorded in DIR/.cache/run/last.json. Every switch of latest is said on stderr and
+unchanged input publishes no new release. Every switch of latest is said on stderr and
 recorded in DIR/releases/index.json. Rows the extractor doubts are held for review
 (not published) in DIR/review/queue.json: see \`sousei-kpi review\`. An invalid line in
 raw/corrections.csv stops the run before anything is published.
+A run on input identical to the last run's (the same PDFs, raw/ files, options and
+build), on an output folder as that run left it, only prints what that run printed
+(DIR/.cache/run/last.json records the last run; --no-cache always runs in full).
 \`sousei-kpi check\` runs the same stages and writes nothing.
 
 Takes the run lock DIR/runs/lock (as ingest and the schedule do): while another run
