@@ -42,10 +42,14 @@ interface Fixture {
 }
 
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), `sousei-rerun-${prefix}-`));
+/** Preload counting forks; preload listing every module file loaded (ES modules through a resolve hook). */
 let spy: string;
+let moduleSpy: string;
+/** Most modules a skipped run may load: the CLI entry, the check and the small modules it imports (14 when written). */
+const MOST_MODULES_OF_A_SKIPPED_RUN = 20;
 
-function cli(args: string[], main = CLI): Run {
-  const r = spawnSync(process.execPath, ['--import', spy, main, ...args], { cwd: ROOT, encoding: 'utf8' });
+function cli(args: string[], main = CLI, preload = spy): Run {
+  const r = spawnSync(process.execPath, ['--import', preload, main, ...args], { cwd: ROOT, encoding: 'utf8' });
   const m = /^\[timings\] (.*)$/mu.exec(r.stderr);
   return {
     status: r.status,
@@ -124,6 +128,11 @@ beforeAll(() => {
       '',
     ].join('\n'),
   );
+  moduleSpy = join(dir, 'module-spy.mjs');
+  const hook = "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith('file:')) process.stderr.write(`[test] module ${r.url}\\n`); return r; }";
+  // The libraries are CommonJS, loaded with require() where first used (lib/lazy.ts): listed from require.cache at exit.
+  const cjs = "process.on('exit', () => { for (const k of Object.keys(createRequire(import.meta.url).cache)) process.stderr.write(`[test] module file://${k}\\n`); });";
+  writeFileSync(moduleSpy, `import { createRequire, register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n${cjs}\n`);
   base = { raw: join(dir, 'raw'), out: join(dir, 'out') };
   cpSync(join(ROOT, 'raw'), base.raw, { recursive: true });
   fresh = run(base);
@@ -148,6 +157,21 @@ describe('a run on unchanged input', () => {
     expect(full.timings).toMatchObject({ cached: 1, parsed: 0 });
     expect(full.summary[1]).toBe(`[summary] release ${join(base.out, 'releases', releaseOf(base.out))} (unchanged content: existing release)`);
     expectSkipped(again, full);
+  });
+
+  it('loads none of the pipeline and none of its libraries', () => {
+    const f = recorded();
+    const modules = (r: Run) => [...new Set(r.stderr.split('\n').filter((l) => l.startsWith('[test] module file://')).map((l) => l.slice('[test] module file://'.length).replace(`${ROOT}/`, '')))];
+    const skipped = modules(cli(['run', '--raw', f.raw, '--out', f.out, '--quiet'], CLI, moduleSpy));
+    rmSync(runRecordPath(f.out));
+    const full = modules(cli(['run', '--raw', f.raw, '--out', f.out, '--quiet'], CLI, moduleSpy));
+    // The spy sees what a full run loads…
+    expect(full).toContain('dist/pipeline/cli/cmd-run.js');
+    expect(full.some((m) => m.includes('node_modules/'))).toBe(true);
+    // …and a skipped run loads the CLI entry and the check only.
+    expect(skipped).toContain('dist/pipeline/cli/rerun.js');
+    expect(skipped.filter((m) => m.includes('node_modules/') || /cli\/(cmd-run|prestart|run)\.js$|publish\/index\.js$|extract\/(spawn|pool|cache)\.js$/u.test(m))).toEqual([]);
+    expect(skipped.length).toBeLessThanOrEqual(MOST_MODULES_OF_A_SKIPPED_RUN);
   });
 
   it('says so in one line instead of the progress when not --quiet', () => {
