@@ -12,7 +12,7 @@
  * are the cheap ones (normalize, validate, publish).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -349,6 +349,18 @@ describe('a change makes the next run a full one', () => {
     expect(r.stderr).toContain('another run holds the lock');
     rmSync(join(f.out, 'runs', 'lock'));
     expect(run(f).timings).toMatchObject({ unchanged_input: true });
+  });
+
+  it('a PDF far over the size limit is refused without being read, fingerprint included', () => {
+    const f = recorded();
+    const huge = join(f.raw, 'huge.pdf');
+    writeFileSync(huge, '%PDF-1.7\n');
+    truncateSync(huge, 64 * 2 ** 30); // sparse: 64 GiB that would take minutes to hash
+    const started = performance.now();
+    const r = run(f, [huge, ...HELD_META]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('larger than the limit of 100.0 MiB');
+    expect(performance.now() - started).toBeLessThan(20_000);
   });
 
   it('a record that cannot be written is a warning, and the next run is a full one', () => {

@@ -30,6 +30,7 @@
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
+import { DEFAULT_MAX_BYTES } from '../extract/pool-options.js';
 import { writeFileAtomic } from '../lib/durable.js';
 import { sha256Hex } from '../lib/hash.js';
 import { RAW_INPUT_FILES, SOURCES_FILE } from '../lib/inputs.js';
@@ -120,9 +121,11 @@ export function canonicalJson(value: unknown): string {
 /**
  * sha256 of a regular file, read in chunks; 'absent' when nothing is there. Throws for
  * anything else (a folder, a FIFO — opened without waiting and never read —, a device,
- * no permission): the run itself will say what is wrong with it.
+ * no permission, more than maxBytes): the run itself will say what is wrong with it. The
+ * run refuses a PDF over --max-bytes before reading it, and so must this (one of many
+ * gigabytes would otherwise be read to no purpose).
  */
-function digestOf(path: string, chunk: Buffer): string | 'absent' {
+function digestOf(path: string, chunk: Buffer, maxBytes = Infinity): string | 'absent' {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -131,7 +134,9 @@ function digestOf(path: string, chunk: Buffer): string | 'absent' {
     throw err;
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file`);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+    if (st.size > maxBytes) throw new Error(`${path} is larger than the limit`);
     const h = createHash('sha256');
     for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) h.update(chunk.subarray(0, n));
     return h.digest('hex');
@@ -162,8 +167,9 @@ export function inputFingerprint(o: FingerprintOptions): string | null {
   try {
     const chunk = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
     const inputs = Object.fromEntries(RAW_INPUT_FILES.map((name) => [name, digestOf(join(o.rawDir, name), chunk)]));
+    const maxBytes = o.limits?.maxBytes ?? DEFAULT_MAX_BYTES;
     const pdfs = pdfPaths(o).map((path) => {
-      const digest = digestOf(path, chunk);
+      const digest = digestOf(path, chunk, maxBytes);
       if (digest === 'absent') throw new Error(`${path} is missing`);
       return [path, digest];
     });
