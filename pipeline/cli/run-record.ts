@@ -16,10 +16,11 @@
  *   of a killed writer is cleaned), the review queue and the names in review/ (a run with
  *   no held rows removes the folder), and leftover `latest` links of killed writers.
  *
- * A run that fails, or publishes with a failed file, leaves the record as it is (and the
- * output folder too: nothing was published). That is safe because the record answers only
- * a run whose input and output folder are again exactly those of the run it records,
- * whatever ran in between; and the pipeline gives the same release for the same input.
+ * A run that fails, or publishes with a failed file, writes no record and leaves the last
+ * one as it is (a failed run leaves the whole output folder as it was). That is safe: the
+ * record answers only a run whose input and output folder are again exactly those of the
+ * run it records, whatever ran in between, and the pipeline publishes the same release
+ * and prints the same summary for the same input on the same folder.
  *
  * Nothing in the state depends on the day: on unchanged content publish adopts the
  * existing release whatever its date (its id is looked up by content hash, the date part
