@@ -6,11 +6,12 @@
  * the real H28 report and the synthetic FY2018 report of the corpus.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runRecordPath } from '../pipeline/cli/run-record.js';
 import type { Changelog, ReleaseIndex } from '../pipeline/publish/changelog.js';
 import { publish, tableSchema } from '../pipeline/publish/index.js';
 import { CLI, clone, H28_PDF, H30_PDF, processReports, ROOT, tempDir, type ReportEntry } from './publish-fixture.js';
@@ -112,15 +113,22 @@ describe('changelog and release index', () => {
     const a = execFileSync(process.execPath, [CLI, 'run', '--out', out, '--quiet'], { cwd: ROOT, encoding: 'utf8' }).trim();
     // The second run also prints its stage timings, and leaves nothing in its temporary folder.
     const tmp = tempDir('sousei-cli-tmp-');
-    const second = spawnSync(process.execPath, [CLI, 'run', '--out', out, '--quiet', '--timings'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+    const again = () => spawnSync(process.execPath, [CLI, 'run', '--out', out, '--quiet', '--timings'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+    const timingsOf = (r: ReturnType<typeof again>) => JSON.parse(/^\[timings\] (.*)$/mu.exec(r.stderr)![1]!) as Record<string, number>;
+    // Unchanged input and output folder: answered from the last run's record (cli/rerun.ts).
+    const skipped = again();
+    expect([skipped.status, skipped.stdout.trim()]).toEqual([0, a]);
+    expect(timingsOf(skipped)).toMatchObject({ unchanged_input: true, parsed: 0, cached: 0, publish_ms: 0 });
+    // Without the record, the full run: the extraction comes from the cache (extract/cache.ts); no worker parses.
+    rmSync(runRecordPath(out));
+    const second = again();
     expect(second.status, second.stderr).toBe(0);
     const b = second.stdout.trim();
     expect(b).toBe(a);
-    const timings = JSON.parse(/^\[timings\] (.*)$/mu.exec(second.stderr)![1]!) as Record<string, number>;
+    const timings = timingsOf(second);
     expect(timings).toMatchObject({ reports: 1, pages: 5 });
     for (const k of ['extract_ms', 'normalize_ms', 'validate_ms', 'publish_ms', 'wall_ms']) expect(timings[k], k).toBeGreaterThanOrEqual(0);
-    // Unchanged input: the extraction comes from the cache (extract/cache.ts); no worker parses.
-    expect(timings).toMatchObject({ parsed: 0, cached: 1, extract_ms: 0 });
+    expect(timings).toMatchObject({ parsed: 0, cached: 1, extract_ms: 0, unchanged_input: false });
     expect(timings.wall_ms).toBeGreaterThan(timings.publish_ms!);
     expect(readdirSync(tmp)).toEqual([]);
     expect(releaseDirs(out)).toHaveLength(1);

@@ -6,10 +6,11 @@ import { acquireLock, runLockPath } from '../schedule/lock.js';
 import { checkCommand } from './cmd-check.js';
 import type { Command } from './main.js';
 import { createProgress } from './progress.js';
-import { describeError, runPipeline } from './run.js';
+import { describeError, runPipeline, type RunResult } from './run.js';
 import { parseRunArgs } from './run-args.js';
 import { IN_FLIGHT_PER_WORKER } from './run-options.js';
-import { exitStatus, printStopped, releaseFindings, summaryLines, timingsLine } from './summary.js';
+import { fingerprintOptions, inputFingerprint, outState, RUN_RECORD_FORMAT, runRecordPath, writeRunRecord, type FingerprintOptions } from './run-record.js';
+import { EXIT, exitStatus, printStopped, releaseFindings, summaryLines, timingsLine } from './summary.js';
 
 const usage = `Usage: sousei-kpi run [FILE.pdf ...] [options]
 
@@ -48,6 +49,9 @@ unchanged input publishes no new release. Every switch of latest is said on stde
 recorded in DIR/releases/index.json. Rows the extractor doubts are held for review
 (not published) in DIR/review/queue.json: see \`sousei-kpi review\`. An invalid line in
 raw/corrections.csv stops the run before anything is published.
+A run on input identical to the last run's (the same PDFs, raw/ files, options and
+build), on an output folder as that run left it, only prints what that run printed
+(DIR/.cache/run/last.json records the last run; --no-cache always runs in full).
 \`sousei-kpi check\` runs the same stages and writes nothing.
 
 Takes the run lock DIR/runs/lock (as ingest and the schedule do): while another run
@@ -81,6 +85,41 @@ function takeLock(outDir: string, quiet: boolean): { release(): void } | null {
   return lock;
 }
 
+/** The result as a run on the same input will see it: the release exists already. */
+function asRerun(res: RunResult): RunResult {
+  return res.published ? { ...res, published: { ...res.published, created: false } } : res;
+}
+
+/**
+ * Record a run that published with no failed file (exit 0 or 4), so that a run on the same
+ * input can be skipped (cli/rerun.ts) — only when the input's fingerprint after the run is
+ * the one taken before it: a file changed while the run read it is never recorded as read.
+ * A record that cannot be written is a warning: the next run is a full one, nothing worse.
+ */
+function recordRun(outDir: string, run: { fingerprint: FingerprintOptions; inputBefore: string | null; res: RunResult; status: number; stdout: string; summary: string[] }): void {
+  const { res } = run;
+  if (!res.published || res.failures.length > 0 || (run.status !== EXIT.ok && run.status !== EXIT.held)) return;
+  if (run.inputBefore === null || inputFingerprint(run.fingerprint) !== run.inputBefore) return;
+  try {
+    const state = outState(outDir);
+    if (state.latest !== res.published.releaseId) return;
+    writeRunRecord(outDir, {
+      format: RUN_RECORD_FORMAT,
+      fingerprint: run.inputBefore,
+      release: res.published.releaseId,
+      state,
+      exit_code: run.status,
+      stdout: run.stdout,
+      summary: run.summary,
+      reports: res.reports.length,
+      pages: res.reports.reduce((n, r) => n + r.pages, 0),
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`sousei-kpi: warning: the run record ${runRecordPath(outDir)} cannot be written (${e.code ?? e.message}); the next run on the same input runs in full\n`);
+  }
+}
+
 export const runCommand: Command = {
   usage,
   async run(argv) {
@@ -103,6 +142,8 @@ async function runCommandWith(argv: string[]): Promise<number> {
   const outDir = parsed.options.outDir;
   const lock = takeLock(outDir, quiet);
   if (!lock) return 1;
+  const fingerprint = fingerprintOptions(parsed);
+  const inputBefore = inputFingerprint(fingerprint);
   const latestBefore = latestRelease(outDir);
   // An extraction cache that cannot be read or written is a warning, never the run's failure (the run parses instead).
   const cache = new ExtractCache(outDir, { refresh: v['no-cache'], warn: (msg) => process.stderr.write(`sousei-kpi: warning: ${msg}\n`) });
@@ -132,9 +173,13 @@ async function runCommandWith(argv: string[]): Promise<number> {
     }
     if (!quiet) process.stderr.write(`[done] ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
     if (v.timings) process.stderr.write(`[timings] ${JSON.stringify(timingsLine(res, pool, cache, started))}\n`);
-    for (const l of summaryLines(res, releaseFindings(res.published.releaseDir), 'published')) process.stderr.write(`${l}\n`);
-    process.stdout.write(`${res.published.releaseDir}\n`);
-    return exitStatus(res);
+    const findings = releaseFindings(res.published.releaseDir);
+    for (const l of summaryLines(res, findings, 'published')) process.stderr.write(`${l}\n`);
+    const stdout = `${res.published.releaseDir}\n`;
+    process.stdout.write(stdout);
+    const status = exitStatus(res);
+    recordRun(outDir, { fingerprint, inputBefore, res, status, stdout, summary: summaryLines(asRerun(res), findings, 'published') });
+    return status;
   } catch (err) {
     progress.stop();
     // The reason (every invalid line of a corrections file, or one line), then whether latest moved.

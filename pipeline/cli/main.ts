@@ -7,7 +7,9 @@
  * command needs, is loaded only when that command runs; and for `run` and `check`
  * (which parse PDFs) the first extraction worker is forked before anything else is
  * loaded, so its pdf.js load overlaps the CLI's own start. The command stops it
- * when no pool takes it (usage error, run lock held, everything cached).
+ * when no pool takes it (usage error, run lock held, everything cached). And a `run` on
+ * input identical to the last run's, on an output folder as that run left it, loads
+ * neither: cli/rerun.ts prints what the run would and returns its status.
  */
 import { nearest } from '../lib/nearest.js';
 
@@ -79,6 +81,12 @@ async function main(argv: string[]): Promise<number> {
     const near = nearest(name, Object.keys(commands));
     process.stderr.write(`sousei-kpi: unknown command "${name}"${near ? `; did you mean ${near}?` : ''} (sousei-kpi --help lists the commands)\n`);
     return 2;
+  }
+  if (name === 'run') {
+    // A re-run on unchanged input is answered from the last run's record, before the
+    // early worker is forked and before the pipeline loads (null: run it).
+    const unchanged = (await import('./rerun.js')).rerun(rest);
+    if (unchanged !== null) return unchanged;
   }
   if (name === 'run' || name === 'check') {
     // `run --dry-run` is check: the same options, and it parses too.

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { cacheHolds } from '../extract/cache.js';
 import { prestartWorker } from '../extract/spawn.js';
+import { SOURCES_FILE } from '../lib/inputs.js';
 import { DEFAULT_OUT_DIR, DEFAULT_RAW_DIR } from '../lib/paths.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -37,7 +38,7 @@ export function earlyWorker(argv: string[]): { memoryMb: number | undefined } | 
 /** Whether the cache holds an extraction for every report of the registry (by the sha256 it records). */
 function registryCached(rawDir: string, outDir: string): boolean {
   try {
-    const reports = (JSON.parse(readFileSync(join(rawDir, 'sources.json'), 'utf8')) as { reports?: Array<{ sha256?: unknown }> }).reports;
+    const reports = (JSON.parse(readFileSync(join(rawDir, SOURCES_FILE), 'utf8')) as { reports?: Array<{ sha256?: unknown }> }).reports;
     if (!Array.isArray(reports) || reports.length === 0) return false;
     return cacheHolds(outDir, reports.map((r) => String(r.sha256)));
   } catch {

@@ -11,6 +11,7 @@ import { tooManyPages } from '../extract/pdf.js';
 import { sha256Hex } from '../lib/hash.js';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../extract/pool.js';
 import { atPath, environmentFault, isSystemError } from '../lib/faults.js';
+import { CORRECTIONS_FILE } from '../lib/inputs.js';
 import { InputError, loadIndicators, loadSources } from '../lib/registry.js';
 import { Spill } from '../lib/spill.js';
 import type { Finding, SourceReport } from '../lib/records.gen.js';
@@ -231,7 +232,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const extract = opts.extract ?? ((data: Uint8Array, file: string) => extractReport(data, file, { maxBytes, maxPages }));
   const indicators = loadIndicators(opts.rawDir);
   const publication = loadPublicationConfig(opts.rawDir);
-  const correctionsFile = join(opts.rawDir, 'corrections.csv');
+  const correctionsFile = join(opts.rawDir, CORRECTIONS_FILE);
   const corrections = loadCorrections(correctionsFile);
   const usedCorrections = new Set<Correction>();
   const correctionIssues: CorrectionIssue[] = [];
@@ -319,7 +320,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
         const tNormalize = performance.now() - t;
         log('normalize', `${job.file}: FY${normalized.meta.report_fiscal_year} (${normalized.meta.report_fiscal_year_label}), ${normalized.datasets.numeric_targets.length} numeric-target records, ${normalized.datasets.kpi_summary.length} KPI records, ${normalized.datasets.text_items.length} text items`);
         t = performance.now();
-        const corrected = applyCorrections(normalized, corrections, 'corrections.csv');
+        const corrected = applyCorrections(normalized, corrections, CORRECTIONS_FILE);
         for (const c of corrected.used) usedCorrections.add(c);
         correctionIssues.push(...corrected.issues);
         const reportId = `${normalized.meta.municipality_code}/${normalized.meta.report_fiscal_year}`;

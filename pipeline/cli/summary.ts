@@ -84,5 +84,7 @@ export function timingsLine(res: RunResult, pool: ExtractPool, cache: ExtractCac
     cache_written: cache.counters.written,
     // Worker time of the parsed files: pdf.js text pass, operator-list pass, rest of reading, our analysis.
     extract_split_ms: { text: ms(stats.profile.text), operators: ms(stats.profile.operators), other_read: ms(stats.profile.otherRead), analysis: ms(stats.profile.analysis) },
+    // The pipeline ran (true only in the line of a run skipped on unchanged input, cli/rerun.ts).
+    unchanged_input: false,
   };
 }

@@ -5,6 +5,9 @@
 import { numberOption } from '../lib/options.js';
 import type { ExtractLimits, PoolOptions } from './pool.js';
 
+/** Largest PDF read by default (--max-bytes); here rather than in pool.ts so the re-run check (cli/run-record.ts) knows it without loading the pool. */
+export const DEFAULT_MAX_BYTES = 100 * 1024 * 1024;
+
 /** The run command's limit options, as typed. */
 export interface LimitArgs {
   workers?: string | undefined;

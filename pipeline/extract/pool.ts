@@ -19,6 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { PdfInputError, type ExtractedReport } from './index.js';
+import { DEFAULT_MAX_BYTES } from './pool-options.js';
 import { DEFAULT_WORKER_MEMORY_MB, forkWorker, takePrestarted, workerScript } from './spawn.js';
 import type { ExtractProfile, WorkerReply, WorkerRequest } from './worker.js';
 
@@ -37,7 +38,7 @@ export const DEFAULT_LIMITS: Readonly<ExtractLimits> = Object.freeze({
   timeoutMs: 120_000,
   maxMemoryMb: DEFAULT_WORKER_MEMORY_MB,
   maxPages: 500,
-  maxBytes: 100 * 1024 * 1024,
+  maxBytes: DEFAULT_MAX_BYTES,
 });
 
 export interface PoolOptions {

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from './durable.js';
 import { join } from 'node:path';
+import { INDICATORS_FILE, SOURCES_FILE } from './inputs.js';
 import type { IndicatorRegistry, SourceRegistry } from './records.gen.js';
 import { formatErrors, validator } from './schemas.js';
 
@@ -26,7 +27,7 @@ function readJson(path: string, what: string): unknown {
 }
 
 export function loadSources(rawDir: string): SourceRegistry {
-  const path = join(rawDir, 'sources.json');
+  const path = join(rawDir, SOURCES_FILE);
   const doc = readJson(path, 'the source registry');
   const v = validator('sources.schema.json');
   if (!v(doc)) throw new InputError(path, `does not match schemas/sources.schema.json: ${formatErrors(v.errors)}`, 'compare it with the example in the README');
@@ -44,14 +45,14 @@ export function loadSources(rawDir: string): SourceRegistry {
  * checking it against the schema, so a crash leaves either the old or the new registry, never half of one.
  */
 export function saveSources(rawDir: string, reg: SourceRegistry): void {
-  const path = join(rawDir, 'sources.json');
+  const path = join(rawDir, SOURCES_FILE);
   const v = validator('sources.schema.json');
   if (!v(reg)) throw new InputError(path, `would not match schemas/sources.schema.json: ${formatErrors(v.errors)}`, 'this is a bug in the code that updates the registry; the file was left unchanged');
   writeFileAtomic(path, `${JSON.stringify(reg, null, 2)}\n`);
 }
 
 export function loadIndicators(rawDir: string): IndicatorRegistry {
-  const path = join(rawDir, 'indicators.json');
+  const path = join(rawDir, INDICATORS_FILE);
   if (!existsSync(path)) return { indicators: [] };
   const doc = readJson(path, 'the indicator registry');
   const v = validator('indicators.schema.json');

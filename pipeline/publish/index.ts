@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../lib/hash.js';
-import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { fsyncDir, processAlive, lstatOrNull } from '../lib/durable.js';
 import { atPath } from '../lib/faults.js';
 import { dirname, join } from 'node:path';
@@ -28,6 +28,7 @@ import { jstDate, type PublicationConfig } from './publication.js';
 import { InputError } from '../lib/registry.js';
 import { ChangelogBuilder, changelogMarkdown, readReleaseIndex, type PublicationOptions, type ReleaseIndexEntry, type RowTables } from './changelog.js';
 import { addRelease, entryFromFolder, notAFolder, recordSwitch, RELEASE_ID, repairIndex, verifyRelease, type LatestSwitch } from './releases.js';
+import { latestRelease } from './release-folder.js';
 import { boundCells } from './cells.js';
 import { catalogMeta, normaliseBaseUrl, type CatalogSource } from './catalog.js';
 import { writeCatalogFiles, type ReleaseSink } from './extras.js';
@@ -39,6 +40,7 @@ import { csvColumns, tableSchema } from './tableschema.js';
 
 export { toCsv, neutraliseCell } from './csv.js';
 export { tableSchema } from './tableschema.js';
+export { latestRelease } from './release-folder.js';
 
 /** A source report of a release, as the catalog metadata describes it. */
 export type SourceInfo = CatalogSource;
@@ -189,18 +191,6 @@ class DirSink implements ReleaseSink {
   abandon(): void {
     for (const f of this.files) f.abandon();
   }
-}
-
-/** The release `latest` points at (releases/<id>, as publish writes it), or null. */
-export function latestRelease(outDir: string): string | null {
-  let target: string;
-  try {
-    target = readlinkSync(join(outDir, 'latest'));
-  } catch {
-    return null;
-  }
-  const id = target.replace(/^releases\//u, '');
-  return target.startsWith('releases/') && RELEASE_ID.test(id) ? id : null;
 }
 
 /** The output folder's releases/ (created if missing): a real folder, never one reached through a link. */

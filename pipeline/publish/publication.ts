@@ -8,13 +8,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PUBLICATION_FILE } from '../lib/inputs.js';
 import { InputError } from '../lib/registry.js';
 import type { PublicationAgent, PublicationConfig } from '../lib/records.gen.js';
 import { formatErrors, validator } from '../lib/schemas.js';
 
 export type { PublicationAgent, PublicationConfig };
 
-export const PUBLICATION_FILE = 'publication.json';
+export { PUBLICATION_FILE };
 
 /** A licence as each catalog names it. */
 export interface Licence {

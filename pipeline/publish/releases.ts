@@ -3,7 +3,8 @@
  * - which names are releases (RELEASE_ID) and whether a folder at such a name is one this
  *   pipeline wrote: a real folder (never a symbolic link) holding exactly the regular
  *   files its manifest.json lists, with their sizes and sha256s (verifyRelease) — nothing
- *   else is ever adopted or read as the previous release;
+ *   else is ever adopted or read as the previous release (defined in release-folder.ts,
+ *   which the re-run check loads without the rest of publish);
  * - releases/index.json: `releases`, one entry per release folder in the order they were
  *   created, and `latest_history`, every switch of `latest` (forward to a new release or
  *   back to an existing one). A run killed between renaming its release into place and
@@ -13,16 +14,16 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic, lstatOrNull } from '../lib/durable.js';
+import { writeFileAtomic } from '../lib/durable.js';
 import { isSystemError } from '../lib/faults.js';
-import { sha256Hex } from '../lib/hash.js';
 import { InputError } from '../lib/registry.js';
 import type { DatasetName } from '../lib/records.gen.js';
 import { readReleaseIndex, type PublicationOptions, type ReleaseIndex, type ReleaseIndexEntry } from './changelog.js';
 import { PreviousRelease } from './previous.js';
+import { RELEASE_ID, verifyRelease } from './release-folder.js';
 
-/** <publishing day>-<12 hex digits of the content hash>. */
-export const RELEASE_ID = /^\d{4}-\d{2}-\d{2}-[0-9a-f]{12}$/u;
+// Defined in release-folder.ts (light enough for the re-run check), used here and by publish.
+export { notAFolder, RELEASE_ID, verifyRelease } from './release-folder.js';
 
 /** A switch of `latest`, as releases/index.json records it. */
 export interface LatestSwitch {
@@ -34,54 +35,6 @@ export interface LatestSwitch {
 }
 
 type IndexDoc = ReleaseIndex & { latest_history?: LatestSwitch[] };
-
-
-/** What the entry at `path` is, when it is not a real folder (or null when it does not exist or is one). */
-export function notAFolder(path: string): string | null {
-  const st = lstatOrNull(path);
-  if (!st || st.isDirectory()) return null;
-  return st.isSymbolicLink() ? 'a symbolic link' : 'not a folder';
-}
-
-/** Regular files under `dir` (relative paths), refusing links and special files anywhere in it. */
-function regularFiles(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...regularFiles(dir, rel));
-    else if (e.isFile()) out.push(rel);
-    else throw new Error(`${rel} is ${e.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`);
-  }
-  return out;
-}
-
-/**
- * Why the folder at `dir` is not a complete release written by this pipeline (with the
- * given content hash, if any), or null when it is one.
- */
-export function verifyRelease(dir: string, contentHash?: string): string | null {
-  const kind = notAFolder(dir);
-  if (kind) return `it is ${kind}`;
-  let files: string[];
-  let manifest: { content_hash?: unknown; files?: Array<{ path?: unknown; bytes?: unknown; sha256?: unknown }> };
-  try {
-    files = regularFiles(dir);
-    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as typeof manifest;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it has no manifest.json' : `it cannot be read as a release (${(err as Error).message})`;
-  }
-  if (!Array.isArray(manifest.files)) return 'its manifest.json lists no files';
-  if (contentHash !== undefined && manifest.content_hash !== contentHash) return `its manifest's content hash is ${String(manifest.content_hash)}, not ${contentHash}`;
-  const listed = new Set<string>(['manifest.json']);
-  for (const f of manifest.files) {
-    if (typeof f.path !== 'string' || !files.includes(f.path)) return `${String(f.path)} (in its manifest) is missing`;
-    listed.add(f.path);
-    const data = readFileSync(join(dir, f.path));
-    if (data.byteLength !== f.bytes || sha256Hex(data) !== f.sha256) return `${f.path} does not match its manifest (size or sha256)`;
-  }
-  const extra = files.filter((f) => !listed.has(f));
-  return extra.length ? `it holds files its manifest does not list: ${extra.slice(0, 5).join(', ')}` : null;
-}
 
 function readIndex(releasesDir: string): IndexDoc {
   try {

@@ -7,6 +7,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DECISIONS_FILE } from '../lib/inputs.js';
 import { papaparse } from '../lib/lazy.js';
 import { InputError } from '../lib/registry.js';
 
@@ -20,7 +21,7 @@ export interface Decision {
   note: string;
 }
 
-export const DECISIONS_FILE = 'review-decisions.csv';
+export { DECISIONS_FILE };
 const COLUMNS = ['record_key', 'source_sha256', 'decision', 'by', 'at', 'note'] as const;
 
 export const decisionsPath = (rawDir: string): string => join(rawDir, DECISIONS_FILE);

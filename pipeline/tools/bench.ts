@@ -184,7 +184,7 @@ function coldAndRerun(tmp: string) {
     verdict(`cold main command ≤ ${TARGETS.coldVsPdfplumber}× pdfplumber extract_tables`, `${ratio.toFixed(2)}× (${median(ours).toFixed(2)} s vs ${median(plumber).toFixed(2)} s)`, ratio <= TARGETS.coldVsPdfplumber);
   }
   const ratio = median(rerun.map((x, k) => x / ours[k]!));
-  line('re-run on unchanged input (cache)', fmt(rerun, 's'));
+  line('re-run on unchanged input (run record)', fmt(rerun, 's'));
   line('re-run ÷ fresh run (median of pairs)', `${ratio.toFixed(2)}×`);
   verdict(`re-run, one report ≤ ${TARGETS.rerunOne}× a fresh run`, `${ratio.toFixed(2)}× (${median(rerun).toFixed(2)} s vs ${median(ours).toFixed(2)} s)`, ratio <= TARGETS.rerunOne);
 }
