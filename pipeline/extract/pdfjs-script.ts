@@ -39,9 +39,17 @@ interface Loaded {
 }
 const loaded = new Map<ScriptName, Loaded>();
 
-/** Where this process's code cache of `name` lives: one file per Node version, architecture, V8 flag set and script. */
+/** Node options that say what to run or how to resolve modules, not how V8 compiles: left out of the cache key. */
+const NOT_V8 = /^--(?:input-type|eval|print|require|import|loader|experimental-loader|conditions|experimental-import-meta-resolve|inspect)\b/u;
+
+/**
+ * Where this process's code cache of `name` lives: one file per Node version, architecture,
+ * set of flags (V8 rejects a cache made under other V8 flags; options such as `-e CODE` or
+ * `--conditions` do not count) and script.
+ */
 function cacheFileOf(name: ScriptName, source: string): string {
-  const key = createHash('sha256').update(`${process.version} ${process.arch}\n${process.execArgv.join('\n')}\n`).update(source).digest('hex').slice(0, 16);
+  const flags = process.execArgv.filter((a) => a.startsWith('--') && !NOT_V8.test(a));
+  const key = createHash('sha256').update(`${process.version} ${process.arch}\n${flags.join('\n')}\n`).update(source).digest('hex').slice(0, 16);
   return join(SCRIPTS_DIR, `${name}.${key}.v8cache`);
 }
 

@@ -143,15 +143,21 @@ function startup() {
   }
   line('node -e 0', fmt(base.map((x) => x * 1000), 'ms', 0));
   line('sousei-kpi --help', fmt(help.map((x) => x * 1000), 'ms', 0));
-  const imports: Array<[string, string]> = [
-    ...LAZY_PACKAGES.map((p): [string, string] => [p, p === 'node-cron' ? 'schedule only' : 'on first use only']),
-    ['pdfjs-dist/legacy/build/pdf.mjs', 'extraction workers only'],
-    ['./dist/pipeline/cli/cmd-run.js', 'the run command and all it loads at start'],
+  const imports: Array<{ label: string; code: string; when: string; flags?: string[] }> = [
+    ...LAZY_PACKAGES.map((p) => ({ label: `import ${p}`, code: `await import(${JSON.stringify(p)})`, when: p === 'node-cron' ? 'schedule only' : 'on first use only' })),
+    { label: 'import pdfjs-dist (pdf.mjs, pdf.worker.mjs)', code: `await import('pdfjs-dist/legacy/build/pdf.mjs'); await import('pdfjs-dist/legacy/build/pdf.worker.mjs')`, when: 'never as modules (below)' },
+    {
+      label: 'pdf.js as a worker loads it',
+      code: `await (await import('./dist/pipeline/extract/pdf.js')).pdfjs()`,
+      when: 'extraction workers only: built scripts with V8 code cache, worker flags',
+      flags: workerExecArgv(DEFAULT_WORKER_MEMORY_MB),
+    },
+    { label: 'import ./dist/pipeline/cli/cmd-run.js', code: `await import('./dist/pipeline/cli/cmd-run.js')`, when: 'the run command and all it loads at start' },
   ];
-  for (const [spec, when] of imports) {
+  for (const { label, code, when, flags = [] } of imports) {
     const xs: number[] = [];
-    for (let i = 0; i < reps; i++) xs.push(node(['--input-type=module', '-e', `await import(${JSON.stringify(spec)})`]) - median(base));
-    line(`import ${spec}`, `${fmt(xs.map((x) => x * 1000), 'ms', 0)} — loaded: ${when}`);
+    for (let i = 0; i < reps; i++) xs.push(node([...flags, '--input-type=module', '-e', code]) - median(base));
+    line(label, `${fmt(xs.map((x) => x * 1000), 'ms', 0)} — loaded: ${when}`);
   }
 }
 
