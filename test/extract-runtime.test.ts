@@ -5,6 +5,7 @@
  * in a fresh process that reads the bundled report.
  */
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDocument } from '../pipeline/extract/pdf.js';
@@ -65,5 +66,45 @@ describe('extraction runtime', () => {
     // Shifted 100 pt right and 50 pt down the page (y grows downwards in our coordinates).
     expect(h(moved)).toMatchObject({ at: 150, from: 110, to: 300 });
     expect(v(moved)).toMatchObject({ at: 110, from: 150, to: 250 });
+  });
+});
+
+describe('pdf.js code cache (issue 15: cold start)', () => {
+  const SCRIPTS = join(ROOT, 'dist', 'pdfjs');
+  // A heap limit no other process uses: its own cache files, which the test removes again.
+  const FLAGS = ['--max-old-space-size=777'];
+  const caches = () => new Set(readdirSync(SCRIPTS).filter((n) => n.endsWith('.v8cache')));
+  const readReport = () => {
+    const script = `
+      import { readFileSync } from 'node:fs';
+      const { extractReport } = await import(${JSON.stringify(join(ROOT, 'dist/pipeline/extract/index.js'))});
+      const { pdfjsLoadedAs } = await import(${JSON.stringify(join(ROOT, 'dist/pipeline/extract/pdfjs-script.js'))});
+      const ex = await extractReport(new Uint8Array(readFileSync(${JSON.stringify(join(ROOT, 'raw/kurume-sousei-h28-progress.pdf'))})), 'h28.pdf');
+      console.log(JSON.stringify({ rows: ex.numericTables.reduce((n, t) => n + t.rows.length, 0), kpi: ex.kpiTables.reduce((n, t) => n + t.rows.length, 0), as: pdfjsLoadedAs() }));
+    `;
+    const res = spawnSync(process.execPath, [...FLAGS, '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(res.status, res.stderr).toBe(0);
+    return JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { rows: number; kpi: number; as: Record<string, string> };
+  };
+
+  it('is saved by the first document of a process, used by the next, and rebuilt when V8 rejects it; the rows never change', () => {
+    const before = caches();
+    let made: string[] = [];
+    try {
+      const first = readReport();
+      made = [...caches()].filter((n) => !before.has(n)).sort();
+      expect(first).toEqual({ rows: 35, kpi: 12, as: { pdf: 'compiled', 'pdf.worker': 'compiled' } });
+      expect(made.map((n) => n.split('.').slice(0, -2).join('.'))).toEqual(['pdf', 'pdf.worker']);
+
+      expect(readReport()).toEqual({ rows: 35, kpi: 12, as: { pdf: 'cache', 'pdf.worker': 'cache' } });
+
+      // A damaged cache: V8 checks it and compiles the source instead; the process saves a good one.
+      for (const n of made) writeFileSync(join(SCRIPTS, n), Buffer.alloc(4096, 7));
+      expect(readReport()).toEqual({ rows: 35, kpi: 12, as: { pdf: 'rejected', 'pdf.worker': 'rejected' } });
+      for (const n of made) expect(readFileSync(join(SCRIPTS, n)).equals(Buffer.alloc(4096, 7))).toBe(false);
+      expect(readReport().as).toEqual({ pdf: 'cache', 'pdf.worker': 'cache' });
+    } finally {
+      for (const n of made) rmSync(join(SCRIPTS, n), { force: true });
+    }
   });
 });

@@ -28,7 +28,7 @@ export type ScriptName = 'pdf' | 'pdf.worker';
 
 const SCRIPTS_DIR = join(ROOT, 'dist', 'pdfjs');
 /** Code caches kept per script: one per flag set in use (pool workers, another memory limit, tests); older ones are removed. */
-const CACHES_KEPT = 4;
+const CACHES_KEPT = 8;
 const require = createRequire(import.meta.url);
 
 interface Loaded {
@@ -38,6 +38,13 @@ interface Loaded {
   stale: boolean;
 }
 const loaded = new Map<ScriptName, Loaded>();
+
+/** How each pdf.js module was loaded in this process: from a code cache V8 took, compiled (no cache, or one V8 rejected), or as a plain module (no built script). */
+export type LoadedAs = 'cache' | 'compiled' | 'rejected' | 'module';
+const loadedAs: Partial<Record<ScriptName, LoadedAs>> = {};
+export function pdfjsLoadedAs(): Partial<Record<ScriptName, LoadedAs>> {
+  return { ...loadedAs };
+}
 
 /** Node options that say what to run or how to resolve modules, not how V8 compiles: left out of the cache key. */
 const NOT_V8 = /^--(?:input-type|eval|print|require|import|loader|experimental-loader|conditions|experimental-import-meta-resolve|inspect)\b/u;
@@ -67,12 +74,16 @@ function readOrNull(file: string): Buffer | undefined {
  */
 export function loadPdfjsScript(name: ScriptName): Record<string, unknown> | null {
   const file = join(SCRIPTS_DIR, `${name}.js`);
-  if (!existsSync(file)) return null;
+  if (!existsSync(file)) {
+    loadedAs[name] = 'module';
+    return null;
+  }
   const source = readFileSync(file, 'utf8');
   const cacheFile = cacheFileOf(name, source);
   const cachedData = readOrNull(cacheFile);
   const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
   loaded.set(name, { script, cacheFile, stale: !cachedData || script.cachedDataRejected === true });
+  loadedAs[name] = !cachedData ? 'compiled' : script.cachedDataRejected === true ? 'rejected' : 'cache';
   const factory = script.runInThisContext() as (moduleUrl: string) => Record<string, unknown>;
   // The module's own URL: pdf.js resolves its optional packages (createRequire) from it.
   return factory(pathToFileURL(require.resolve(`pdfjs-dist/legacy/build/${name}.mjs`)).href);
