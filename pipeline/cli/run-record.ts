@@ -35,8 +35,9 @@ import { DEFAULT_MAX_BYTES } from '../extract/pool-options.js';
 import { writeFileAtomic } from '../lib/durable.js';
 import { sha256Hex } from '../lib/hash.js';
 import { RAW_INPUT_FILES, SOURCES_FILE } from '../lib/inputs.js';
-import { ROOT } from '../lib/paths.js';
+import { builtVersion, ROOT } from '../lib/paths.js';
 import { latestRelease } from '../publish/release-folder.js';
+import type { RunOptions } from './run.js';
 
 /** Format of the record file and of the fingerprinted document; a change makes every old record a miss. */
 export const RUN_RECORD_FORMAT = 1;
@@ -47,24 +48,14 @@ const HASH_CHUNK_BYTES = 1 << 20;
 export const runRecordPath = (outDir: string): string => join(outDir, '.cache', 'run', 'last.json');
 
 /** The options of a run that decide what it publishes, or whether it refuses a file. */
-export interface FingerprintOptions {
-  rawDir: string;
-  outDir: string;
-  /** The FILE arguments as given (resolved here as run.ts resolves them); empty: the registry. */
-  files?: string[];
-  municipalityCode?: string;
-  municipalityName?: string;
-  year?: number;
-  keepGoing?: boolean;
-  sjis?: boolean;
-  baseUrl?: string;
+export type FingerprintOptions = Pick<RunOptions, 'rawDir' | 'outDir' | 'files' | 'municipalityCode' | 'municipalityName' | 'year' | 'keepGoing' | 'sjis' | 'baseUrl'> & {
   /**
    * The limits given on the command line (--timeout, --max-memory, --max-pages,
    * --max-bytes): they can make a file fail rather than change its records, but a
    * file that fails must never be hidden by an earlier run that read it.
    */
   limits?: Record<string, number | undefined>;
-}
+};
 
 /** The fingerprint options of a parsed `run` command line (run-options.ts runOptionsFrom). */
 export function fingerprintOptions(run: { options: Omit<FingerprintOptions, 'limits'>; pool: { limits: FingerprintOptions['limits'] } }): FingerprintOptions {
@@ -100,12 +91,7 @@ export interface RunRecord {
 
 /** The version dist/pipeline-version.json holds (written by `npm run build`), or null: without it no run is skipped. */
 export function pipelineVersion(root = ROOT): string | null {
-  try {
-    const v = (JSON.parse(readFileSync(join(root, 'dist', 'pipeline-version.json'), 'utf8')) as { version?: unknown }).version;
-    return typeof v === 'string' && /^[0-9a-f]{64}$/u.test(v) ? v : null;
-  } catch {
-    return null;
-  }
+  return builtVersion('pipeline-version.json', root);
 }
 
 /** JSON with object keys sorted at every level, so equal documents hash equal. */

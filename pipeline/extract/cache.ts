@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { processAlive, writeFileReplace } from '../lib/durable.js';
 import { sha256Hex } from '../lib/hash.js';
-import { ROOT } from '../lib/paths.js';
+import { builtVersion, ROOT } from '../lib/paths.js';
 import type { ExtractedReport } from './index.js';
 
 /** Bumped when the envelope or what it holds changes shape (the extractor's own changes are in its version). */
@@ -56,12 +56,7 @@ export interface CacheCounters {
 
 /** The extractor version from `npm run build`, or null when the build did not write it. */
 export function extractorVersion(root = ROOT): string | null {
-  try {
-    const v = (JSON.parse(readFileSync(join(root, 'dist', 'extractor-version.json'), 'utf8')) as { version?: unknown }).version;
-    return typeof v === 'string' && /^[0-9a-f]{64}$/u.test(v) ? v : null;
-  } catch {
-    return null;
-  }
+  return builtVersion('extractor-version.json', root);
 }
 
 /** The cache folder of an output folder. */
