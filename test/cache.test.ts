@@ -6,7 +6,6 @@
  * Also: lazy loading of the optional dependencies, and the build-time code version
  * the cache is keyed on. Uses dist/ (npm test builds first).
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -18,35 +17,23 @@ import { createExtractPool } from '../pipeline/extract/pool.js';
 import { dropPrestarted, prestartedPid, prestartWorker } from '../pipeline/extract/spawn.js';
 import { codeVersion } from '../pipeline/lib/code-version.js';
 import { runRecordPath } from '../pipeline/cli/run-record.js';
+import { runCli, type CliRun } from './support/cli.js';
 import { snapshot } from './support/snapshot.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/pipeline/cli/main.js');
 const RAW = join(ROOT, 'raw');
 const REPORT = join(RAW, 'kurume-sousei-h28-progress.pdf');
 const REPORT_SHA = '4ab504eaacc91d16cd7ed245896860b6d385300c7f8f293da224d026614472b0';
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
+interface Run extends CliRun {
   /** The --timings line. */
   timings: { parsed: number; cached: number; shared: number; cache_rejected: number; cache_written: number; reports: number };
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env, command: 'run' | 'check' = 'run'): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, command, '--quiet', '--timings', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (status) => {
-      const m = /^\[timings\] (.*)$/mu.exec(stderr);
-      resolve({ status, stdout, stderr, timings: m ? JSON.parse(m[1]!) : null });
-    });
-  });
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}, command: 'run' | 'check' = 'run'): Promise<Run> {
+  const r = await runCli([command, '--quiet', '--timings', ...args], env);
+  const m = /^\[timings\] (.*)$/mu.exec(r.stderr);
+  return { ...r, timings: m ? JSON.parse(m[1]!) : null };
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sousei-cache-'));
@@ -155,7 +142,7 @@ describe('extraction cache through the CLI', () => {
 });
 
 describe('check and the extraction cache', () => {
-  const check = (args: string[]) => cli(args, process.env, 'check');
+  const check = (args: string[]) => cli(args, {}, 'check');
 
   it('check without a cache parses, and leaves the output folder as it was: no .cache is made', async () => {
     const out = tmp();

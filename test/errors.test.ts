@@ -4,7 +4,7 @@
  * unchanged, no temporary files) — or, with --keep-going, publishes the reports
  * that worked and lists the failed file. Uses dist/ (npm test builds first).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
@@ -13,31 +13,15 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readDocument } from '../pipeline/extract/pdf.js';
 import { snapshot } from './fuzz/fuzz.mjs';
+import { runCli } from './support/cli.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/pipeline/cli/main.js');
 const REPORT = join(ROOT, 'raw/kurume-sousei-h28-progress.pdf');
 const REPORT_SHA = '4ab504eaacc91d16cd7ed245896860b6d385300c7f8f293da224d026614472b0';
 const bad = (name: string) => join(ROOT, 'test/fixtures/bad', name);
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, 'run', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(['run', ...args]);
 
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 

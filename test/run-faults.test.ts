@@ -9,7 +9,7 @@
  *   over; two runs started together never collide; check (and run --dry-run) neither takes
  *   nor waits for it, and refuses a planted link in releases/ as run does, naming the real path.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +18,10 @@ import { describeError } from '../pipeline/cli/run.js';
 import { ingest } from '../pipeline/ingest/index.js';
 import { acquireLock, runLockPath } from '../pipeline/schedule/lock.js';
 import { CHANGED_PDF, makeRaw, pdfRoute, startServer } from './ingest-server.js';
+import { runCli } from './support/cli.js';
 import { snapshot } from './support/snapshot.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/pipeline/cli/main.js');
 const INPUT = join(ROOT, 'test/fixtures/bad/h28-page1.pdf');
 const META = ['--municipality-code', '402036', '--municipality-name', '福岡県久留米市', '--year', '2016'];
 
@@ -41,28 +41,9 @@ function tmpfs(name: string, size: string): string {
   return dir;
 }
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return command(['run', ...args], env);
-}
-
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(['run', ...args], env);
 /** Any sousei-kpi command line. */
-function command(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const command = runCli;
 
 /** A second input that fails on its own (so --keep-going has something to keep going past). */
 function junk(): string {

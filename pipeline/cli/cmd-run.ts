@@ -9,7 +9,7 @@ import { createProgress } from './progress.js';
 import { describeError, runPipeline, type RunResult } from './run.js';
 import { parseRunArgs } from './run-args.js';
 import { IN_FLIGHT_PER_WORKER } from './run-options.js';
-import { fingerprintOptions, inputFingerprint, outState, RUN_RECORD_FORMAT, runRecordPath, writeRunRecord, type FingerprintOptions } from './run-record.js';
+import { fingerprintOptions, inputFingerprint, outState, rawInputsNow, RUN_RECORD_FORMAT, runRecordPath, writeRunRecord, type FingerprintOptions } from './run-record.js';
 import { EXIT, exitStatus, printStopped, releaseFindings, summaryLines, timingsLine } from './summary.js';
 
 const usage = `Usage: sousei-kpi run [FILE.pdf ...] [options]
@@ -92,20 +92,24 @@ function asRerun(res: RunResult): RunResult {
 
 /**
  * Record a run that published with no failed file (exit 0 or 4), so that a run on the same
- * input can be skipped (cli/rerun.ts) — only when the input's fingerprint after the run is
- * the one taken before it: a file changed while the run read it is never recorded as read.
+ * input can be skipped (cli/rerun.ts). The fingerprint takes each PDF's sha256 from the bytes
+ * the run processed (not read again), and the raw folder's files only when they are still the
+ * ones found at the start: a file changed while the run read it is never recorded as read.
  * A record that cannot be written is a warning: the next run is a full one, nothing worse.
  */
-function recordRun(outDir: string, run: { fingerprint: FingerprintOptions; inputBefore: string | null; res: RunResult; status: number; stdout: string; summary: string[] }): void {
+function recordRun(outDir: string, run: { fingerprint: FingerprintOptions; rawBefore: string | null; res: RunResult; status: number; stdout: string; summary: string[] }): void {
   const { res } = run;
   if (!res.published || res.failures.length > 0 || (run.status !== EXIT.ok && run.status !== EXIT.held)) return;
-  if (run.inputBefore === null || inputFingerprint(run.fingerprint) !== run.inputBefore) return;
+  if (run.rawBefore === null || rawInputsNow(run.fingerprint) !== run.rawBefore) return;
+  const fingerprint = inputFingerprint(run.fingerprint, res.reports);
+  if (fingerprint === null) return;
   try {
     const state = outState(outDir);
     if (state.latest !== res.published.releaseId) return;
     writeRunRecord(outDir, {
       format: RUN_RECORD_FORMAT,
-      fingerprint: run.inputBefore,
+      fingerprint,
+      raw_inputs: run.rawBefore,
       release: res.published.releaseId,
       state,
       exit_code: run.status,
@@ -143,7 +147,7 @@ async function runCommandWith(argv: string[]): Promise<number> {
   const lock = takeLock(outDir, quiet);
   if (!lock) return 1;
   const fingerprint = fingerprintOptions(parsed);
-  const inputBefore = inputFingerprint(fingerprint);
+  const rawBefore = rawInputsNow(fingerprint);
   const latestBefore = latestRelease(outDir);
   // An extraction cache that cannot be read or written is a warning, never the run's failure (the run parses instead).
   const cache = new ExtractCache(outDir, { refresh: v['no-cache'], warn: (msg) => process.stderr.write(`sousei-kpi: warning: ${msg}\n`) });
@@ -178,7 +182,7 @@ async function runCommandWith(argv: string[]): Promise<number> {
     const stdout = `${res.published.releaseDir}\n`;
     process.stdout.write(stdout);
     const status = exitStatus(res);
-    recordRun(outDir, { fingerprint, inputBefore, res, status, stdout, summary: summaryLines(asRerun(res), findings, 'published') });
+    recordRun(outDir, { fingerprint, rawBefore, res, status, stdout, summary: summaryLines(asRerun(res), findings, 'published') });
     return status;
   } catch (err) {
     progress.stop();

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { verifyRelease } from '../publish/release-folder.js';
 import { acquireLock, runLockPath } from '../schedule/lock.js';
 import { RUN_OPTIONS, runOptionsFrom } from './run-options.js';
-import { fingerprintOptions, inputFingerprint, outState, readRunRecord, runRecordPath, sameState, type FingerprintOptions, type RunRecord } from './run-record.js';
+import { fingerprintOptions, inputFingerprint, outState, rawInputsNow, readRunRecord, runRecordPath, sameState, type FingerprintOptions, type RunRecord } from './run-record.js';
 
 /** A `run` command line the fast path may answer: its output folder, its fingerprint options, and what to print. */
 interface Plan {
@@ -67,7 +67,9 @@ function standingRecord(plan: Plan): RunRecord | null {
   if (!lock.ok) return null;
   try {
     const record = readRunRecord(plan.outDir);
-    if (!record || inputFingerprint(plan.fingerprint) !== record.fingerprint) return null;
+    // The raw folder's few small files first: most changes are there, and then no PDF is hashed.
+    if (!record || rawInputsNow(plan.fingerprint) !== record.raw_inputs) return null;
+    if (inputFingerprint(plan.fingerprint) !== record.fingerprint) return null;
     if (!sameState(outState(plan.outDir), record.state)) return null;
     return verifyRelease(join(plan.outDir, 'releases', record.release)) === null ? record : null;
   } catch {

@@ -40,7 +40,7 @@ import { latestRelease } from '../publish/release-folder.js';
 import type { RunOptions } from './run.js';
 
 /** Format of the record file and of the fingerprinted document; a change makes every old record a miss. */
-export const RUN_RECORD_FORMAT = 1;
+export const RUN_RECORD_FORMAT = 2;
 
 /** Bytes read at a time when hashing a PDF (one buffer reused for every file). */
 const HASH_CHUNK_BYTES = 1 << 20;
@@ -76,6 +76,11 @@ export interface OutState {
 export interface RunRecord {
   format: typeof RUN_RECORD_FORMAT;
   fingerprint: string;
+  /**
+   * The raw folder's input files (rawInputsNow), also inside the fingerprint: checked first,
+   * so that a run whose registry or corrections changed is a full one without hashing every PDF.
+   */
+  raw_inputs: string;
   /** The release the run published (or adopted): state.latest. */
   release: string;
   state: OutState;
@@ -143,20 +148,38 @@ function pdfPaths(o: FingerprintOptions): string[] {
   });
 }
 
+/** The sha256 of each input file of the raw folder ('absent' when missing), by name. Throws when one cannot be read. */
+function rawInputDigests(o: FingerprintOptions, chunk: Buffer): Record<string, string> {
+  return Object.fromEntries(RAW_INPUT_FILES.map((name) => [name, digestOf(join(o.rawDir, name), chunk)]));
+}
+
+/** The raw folder's input files as they are now (see rawInputDigests), or null when one cannot be read. */
+export function rawInputsNow(o: FingerprintOptions): string | null {
+  try {
+    return canonicalJson(rawInputDigests(o, Buffer.allocUnsafe(HASH_CHUNK_BYTES)));
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The fingerprint of a run's input, or null when it cannot be taken (no pipeline version,
  * an input that is not a readable regular file, a registry that does not parse): such a
- * run is never skipped, and the full run reports the problem.
+ * run is never skipped, and the full run reports the problem. `read` gives the PDFs'
+ * sha256s as a run read them (path → sha256), instead of hashing them now; it must cover
+ * exactly the PDFs the options name, in their order.
  */
-export function inputFingerprint(o: FingerprintOptions): string | null {
+export function inputFingerprint(o: FingerprintOptions, read?: Array<{ path: string; sha256: string }>): string | null {
   const pipeline = pipelineVersion();
   if (!pipeline) return null;
   try {
     const chunk = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
-    const inputs = Object.fromEntries(RAW_INPUT_FILES.map((name) => [name, digestOf(join(o.rawDir, name), chunk)]));
+    const inputs = rawInputDigests(o, chunk);
     const maxBytes = o.limits?.maxBytes ?? DEFAULT_MAX_BYTES;
-    const pdfs = pdfPaths(o).map((path) => {
-      const digest = digestOf(path, chunk, maxBytes);
+    const paths = pdfPaths(o);
+    if (read && (read.length !== paths.length || read.some((r, i) => r.path !== paths[i]))) return null;
+    const pdfs = paths.map((path, i) => {
+      const digest = read ? read[i]!.sha256 : digestOf(path, chunk, maxBytes);
       if (digest === 'absent') throw new Error(`${path} is missing`);
       return [path, digest];
     });
@@ -227,6 +250,7 @@ export function readRunRecord(outDir: string): RunRecord | null {
   const ok =
     r?.format === RUN_RECORD_FORMAT &&
     typeof r.fingerprint === 'string' &&
+    typeof r.raw_inputs === 'string' &&
     typeof r.release === 'string' &&
     typeof r.state === 'object' &&
     r.state !== null &&

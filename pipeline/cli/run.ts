@@ -68,6 +68,9 @@ export const NOTABLE_KEPT = 20;
 
 export interface ReportOutcome {
   file: string;
+  /** The PDF as read (resolved path) and the sha256 of the bytes the run processed. */
+  path: string;
+  sha256: string;
   pages: number;
   meta: NormalizedReport['meta'];
   summary: ValidationSummary;
@@ -338,6 +341,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
         const notable = report.findings.filter((f) => f.severity !== 'info');
         outcomes.push({
           file: job.file,
+          path: job.path,
+          sha256: digest,
           pages: ex.pageCount,
           meta: report.meta,
           summary,

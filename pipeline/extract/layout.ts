@@ -5,15 +5,10 @@
  */
 import { mergeEdges, pageEdges, type Edge } from './edges.js';
 import type { RawPage, Rule, TextRun } from './pdf.js';
-import { pageWords, type Word } from './words.js';
+import { pageWords, type Box, type Word } from './words.js';
 import { isCjk } from './text.js';
 
-export interface Box {
-  x0: number;
-  x1: number;
-  top: number;
-  bottom: number;
-}
+export type { Box };
 
 export interface Chunk extends Box {
   text: string;

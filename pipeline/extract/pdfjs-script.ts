@@ -16,7 +16,7 @@
  * cannot be written (read-only install, full disk) only costs the saving.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -74,11 +74,12 @@ function readOrNull(file: string): Buffer | undefined {
  */
 export function loadPdfjsScript(name: ScriptName): Record<string, unknown> | null {
   const file = join(SCRIPTS_DIR, `${name}.js`);
-  if (!existsSync(file)) {
+  const bytes = readOrNull(file);
+  if (!bytes) {
     loadedAs[name] = 'module';
     return null;
   }
-  const source = readFileSync(file, 'utf8');
+  const source = bytes.toString('utf8');
   const cacheFile = cacheFileOf(name, source);
   const cachedData = readOrNull(cacheFile);
   const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });

@@ -7,7 +7,7 @@
  * record, the column and the original length.
  */
 import type { DatasetName, Finding } from '../lib/records.gen.js';
-import { tableSchema } from './tableschema.js';
+import { rowKey } from './tableschema.js';
 
 export const CELL_LIMITS = {
   /** Excel's limit for one cell, in UTF-16 code units. */
@@ -27,13 +27,6 @@ export function boundText(s: string): string {
   const last = s.charCodeAt(keep - 1);
   if (last >= 0xd800 && last <= 0xdbff) keep--; // do not split a surrogate pair
   return `${s.slice(0, keep)}${marker(s.length - keep)}`;
-}
-
-function rowKey(dataset: DatasetName, row: Record<string, unknown>): string {
-  if (typeof row.record_key === 'string' && dataset !== 'findings') return row.record_key;
-  return tableSchema(dataset)
-    .primaryKey.map((k) => String(row[k] ?? ''))
-    .join('/');
 }
 
 /**

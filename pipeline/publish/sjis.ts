@@ -15,7 +15,7 @@
 import { iconvLite } from '../lib/lazy.js';
 import type { DatasetName, DatasetRecords } from '../lib/records.gen.js';
 import { cellValue, toCsv } from './csv.js';
-import { csvColumns, tableSchema } from './tableschema.js';
+import { csvColumns, rowKey } from './tableschema.js';
 
 export type Tables = { [D in DatasetName]: Array<DatasetRecords[D]> };
 
@@ -90,13 +90,6 @@ export interface UnmappableCell {
 }
 
 export const UNMAPPABLE_COLUMNS = ['file', 'record_key', 'column', 'characters', 'code_points'] as const;
-
-function rowKey(dataset: DatasetName, row: Record<string, unknown>): string {
-  if (typeof row.record_key === 'string' && dataset !== 'findings') return row.record_key;
-  return tableSchema(dataset)
-    .primaryKey.map((k) => String(row[k] ?? ''))
-    .join('/');
-}
 
 /** Every cell of the tables' CSV rows that has characters CP932 cannot hold even by a best fit. */
 export function cp932UnmappableCells(tables: Tables): UnmappableCell[] {

@@ -61,3 +61,11 @@ export function tableSchema(dataset: DatasetName): TableSchema {
 export function csvColumns(dataset: DatasetName): CsvColumn[] {
   return tableSchema(dataset).fields.map((f) => ({ name: f.name, type: f.type }));
 }
+
+/** A row's key in messages about it: its record_key, or its table's primary key (findings, whose record_key names the row they are about). */
+export function rowKey(dataset: DatasetName, row: Record<string, unknown>): string {
+  if (typeof row.record_key === 'string' && dataset !== 'findings') return row.record_key;
+  return tableSchema(dataset)
+    .primaryKey.map((k) => String(row[k] ?? ''))
+    .join('/');
+}
